@@ -1,0 +1,91 @@
+import { watch, type FSWatcher } from 'node:fs';
+import type { KubeObject } from '../api/types.js';
+import { resourceFor, type ResourceInfo } from '../api/resources.js';
+import { groupByResource, readObjectsFile } from '../api/objects-file.js';
+import type { Informer, InformerFactory } from './informer.js';
+import { Store, type IndexFunc, type ResourceEventHandler } from './store.js';
+import { logger } from '../observability/log.js';
+
+const log = logger('file-informers');
+
+class FileInformer<T extends KubeObject> implements Informer<T> {
+  readonly store = new Store<T>();
+  constructor(readonly resource: ResourceInfo) {}
+  addEventHandler(handler: ResourceEventHandler<T>): void {
+    this.store.addEventHandler(handler);
+  }
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    this.store.addIndexer(name, fn);
+  }
+  byIndex(name: string, value: string): T[] {
+    return this.store.byIndex(name, value);
+  }
+  list(): T[] {
+    return this.store.list();
+  }
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+  hasSynced(): boolean {
+    return this.store.hasSynced();
+  }
+  synced(): Promise<void> {
+    return this.store.synced();
+  }
+}
+
+/**
+ * Informers fed from a file of objects (`--objects FILE`) instead of an API server.
+ * The file is re-read when it changes, and only the differences are delivered, so a
+ * component behaves exactly as it would under a watch.
+ */
+export class FileInformerFactory implements InformerFactory {
+  private readonly informers = new Map<ResourceInfo, FileInformer<KubeObject>>();
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly opts: { watch?: boolean } = {},
+  ) {}
+
+  informerFor<T extends KubeObject>(group: string, resource: string): Informer<T> {
+    const info = resourceFor(group, resource);
+    if (!info) throw new Error(`unknown resource ${resource}${group ? '.' + group : ''}`);
+    let inf = this.informers.get(info);
+    if (!inf) this.informers.set(info, (inf = new FileInformer(info)));
+    return inf as unknown as Informer<T>;
+  }
+
+  /** Loads the file; throws ObjectsFileError for a file that cannot be read or parsed. */
+  async start(): Promise<void> {
+    this.load();
+    for (const inf of this.informers.values()) inf.store.markSynced();
+    if (this.opts.watch) {
+      this.watcher = watch(this.path, () => {
+        clearTimeout(this.reloadTimer);
+        this.reloadTimer = setTimeout(() => this.reload(), 50);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.reloadTimer);
+    this.watcher?.close();
+  }
+
+  /** Re-reads the file now; a bad file is logged and the caches are left as they were. */
+  reload(): void {
+    try {
+      this.load();
+    } catch (err) {
+      log.error('Failed to reload objects file, keeping the previous objects', err, { path: this.path });
+    }
+  }
+
+  private load(): void {
+    const { byResource, unknown } = groupByResource(readObjectsFile(this.path));
+    for (const o of unknown) log.v(2, 'Ignoring object of a kind kubeplane does not serve', { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name });
+    for (const [info, inf] of this.informers) inf.store.replace(byResource.get(info) ?? []);
+  }
+}

@@ -1,0 +1,149 @@
+import type { KubeObject } from '../api/types.js';
+import { objectKey } from '../api/types.js';
+
+export interface ResourceEventHandler<T extends KubeObject> {
+  /** `isInInitialList` is true for objects delivered before the informer first synced. */
+  onAdd?(obj: T, isInInitialList: boolean): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+}
+
+export type IndexFunc<T> = (obj: T) => string[];
+
+export const NAMESPACE_INDEX = 'namespace';
+
+/**
+ * The informer cache: objects by key, secondary indexes, and the handlers that see every
+ * change. Shared by API-backed and file-backed informers so they behave the same.
+ */
+export class Store<T extends KubeObject> {
+  private readonly items = new Map<string, T>();
+  private readonly handlers: ResourceEventHandler<T>[] = [];
+  private readonly indexers = new Map<string, IndexFunc<T>>();
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
+  private syncedFlag = false;
+  private readonly syncWaiters: (() => void)[] = [];
+
+  constructor() {
+    this.addIndexer(NAMESPACE_INDEX, (o) => [o.metadata.namespace ?? '']);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  list(): T[] {
+    return [...this.items.values()];
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  hasSynced(): boolean {
+    return this.syncedFlag;
+  }
+
+  /** Resolves once the first complete list has been delivered. */
+  synced(): Promise<void> {
+    if (this.syncedFlag) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  markSynced(): void {
+    if (this.syncedFlag) return;
+    this.syncedFlag = true;
+    for (const w of this.syncWaiters.splice(0)) w();
+  }
+
+  /** Adds a handler; objects already cached are replayed to it as adds. */
+  addEventHandler(handler: ResourceEventHandler<T>): void {
+    this.handlers.push(handler);
+    if (handler.onAdd) for (const obj of this.items.values()) handler.onAdd(obj, !this.syncedFlag);
+  }
+
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    this.indexers.set(name, fn);
+    const index = new Map<string, Set<string>>();
+    this.indices.set(name, index);
+    for (const [key, obj] of this.items) for (const v of fn(obj)) addToIndex(index, v, key);
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const keys = this.indices.get(name)?.get(value);
+    if (!keys) return [];
+    const out: T[] = [];
+    for (const k of keys) {
+      const o = this.items.get(k);
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  /** Applies one add-or-update from a watch event. */
+  upsert(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    if (old && old.metadata.resourceVersion !== undefined && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    this.items.set(key, obj);
+    this.reindex(key, old, obj);
+    if (old) for (const h of this.handlers) h.onUpdate?.(old, obj);
+    else for (const h of this.handlers) h.onAdd?.(obj, !this.syncedFlag);
+  }
+
+  remove(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    if (!old) return;
+    this.items.delete(key);
+    this.reindex(key, old, undefined);
+    for (const h of this.handlers) h.onDelete?.(old);
+  }
+
+  /**
+   * Replaces the whole content with a fresh list, delivering only the differences
+   * (what a relist after 410 Gone must do). Objects whose resourceVersion is unchanged
+   * produce no event.
+   */
+  replace(objs: readonly T[]): void {
+    const fresh = new Map<string, T>();
+    for (const o of objs) fresh.set(objectKey(o), o);
+    for (const [key, old] of [...this.items]) if (!fresh.has(key)) this.remove(old);
+    for (const o of fresh.values()) {
+      const old = this.items.get(objectKey(o));
+      if (old && sameVersion(old, o)) continue;
+      this.upsert(o);
+    }
+  }
+
+  private reindex(key: string, old: T | undefined, obj: T | undefined): void {
+    for (const [name, fn] of this.indexers) {
+      const index = this.indices.get(name)!;
+      if (old) for (const v of fn(old)) removeFromIndex(index, v, key);
+      if (obj) for (const v of fn(obj)) addToIndex(index, v, key);
+    }
+  }
+}
+
+function sameVersion(a: KubeObject, b: KubeObject): boolean {
+  // File-backed objects have no resourceVersion: compare content instead.
+  if (a.metadata.resourceVersion === undefined || b.metadata.resourceVersion === undefined) return JSON.stringify(a) === JSON.stringify(b);
+  return a.metadata.resourceVersion === b.metadata.resourceVersion;
+}
+
+function addToIndex(index: Map<string, Set<string>>, value: string, key: string): void {
+  let s = index.get(value);
+  if (!s) index.set(value, (s = new Set()));
+  s.add(key);
+}
+
+function removeFromIndex(index: Map<string, Set<string>>, value: string, key: string): void {
+  const s = index.get(value);
+  if (!s) return;
+  s.delete(key);
+  if (s.size === 0) index.delete(value);
+}
