@@ -1,0 +1,221 @@
+// The default kube-scheduler plugins this scheduler runs, as filters (hard) and scores
+// (soft, 0..100 before weights). Reasons use kube-scheduler's exact wording because users
+// read them in `kubectl describe pod`.
+
+import type { NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from '../api/types.js';
+import type { NodeInfo, PodRequests } from './node-info.js';
+import { podHostPorts } from './node-info.js';
+
+export const MAX_NODE_SCORE = 100;
+
+/** Per-pod data computed once per scheduling cycle, shared by every plugin. */
+export interface CycleState {
+  pod: Pod;
+  requests: PodRequests;
+  /** labels selecting the pod's siblings (Service/ReplicaSet selectors), for default spreading */
+  spreadSelectors: Record<string, string>[];
+}
+
+export interface FilterPlugin {
+  name: string;
+  /** undefined when the node fits; else the reasons it does not */
+  filter(state: CycleState, node: NodeInfo): string[] | undefined;
+}
+
+export interface ScorePlugin {
+  name: string;
+  weight: number;
+  /** raw score for one node; `normalize` maps the raw scores of all feasible nodes to 0..100 */
+  score(state: CycleState, node: NodeInfo, all: readonly NodeInfo[]): number;
+  normalize?(scores: number[]): void;
+}
+
+// ---- helpers -----------------------------------------------------------------
+
+export function tolerates(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  if (!t.key && t.operator !== 'Exists') return false;
+  if (t.operator === 'Exists') return true;
+  return (t.value ?? '') === (taint.value ?? '');
+}
+
+function toleratedBy(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
+  return (tolerations ?? []).some((t) => tolerates(t, taint));
+}
+
+function requirementMatches(req: NodeSelectorRequirement, value: string | undefined): boolean {
+  switch (req.operator) {
+    case 'In':
+      return value !== undefined && (req.values ?? []).includes(value);
+    case 'NotIn':
+      return value === undefined || !(req.values ?? []).includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
+      if (value === undefined || !/^-?\d+$/.test(value) || (req.values ?? []).length !== 1) return false;
+      const a = Number(value);
+      const b = Number(req.values![0]);
+      return req.operator === 'Gt' ? a > b : a < b;
+    }
+  }
+}
+
+export function termMatches(term: NodeSelectorTerm, node: NodeInfo): boolean {
+  const labels = node.node.metadata.labels ?? {};
+  const exprs = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (exprs.length === 0 && fields.length === 0) return false;
+  for (const e of exprs) if (!requirementMatches(e, labels[e.key])) return false;
+  for (const f of fields) if (!requirementMatches(f, f.key === 'metadata.name' ? node.name : undefined)) return false;
+  return true;
+}
+
+function labelsMatch(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
+  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
+  return true;
+}
+
+// ---- filters -------------------------------------------------------------------
+
+export const NodeName: FilterPlugin = {
+  name: 'NodeName',
+  filter: ({ pod }, node) => (pod.spec.nodeName && pod.spec.nodeName !== node.name ? ["node(s) didn't match the requested node name"] : undefined),
+};
+
+const UNSCHEDULABLE_TAINT: Taint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
+
+export const NodeUnschedulable: FilterPlugin = {
+  name: 'NodeUnschedulable',
+  filter: ({ pod }, node) =>
+    node.node.spec?.unschedulable && !toleratedBy(pod.spec.tolerations, UNSCHEDULABLE_TAINT) ? ['node(s) were unschedulable'] : undefined,
+};
+
+export const TaintToleration: FilterPlugin & ScorePlugin = {
+  name: 'TaintToleration',
+  weight: 3,
+  filter({ pod }, node) {
+    for (const taint of node.node.spec?.taints ?? []) {
+      if (taint.effect === 'PreferNoSchedule') continue;
+      if (!toleratedBy(pod.spec.tolerations, taint)) return [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`];
+    }
+    return undefined;
+  },
+  score({ pod }, node) {
+    const prefer = (pod.spec.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
+    let n = 0;
+    for (const taint of node.node.spec?.taints ?? []) if (taint.effect === 'PreferNoSchedule' && !toleratedBy(prefer, taint)) n++;
+    return n;
+  },
+  // Fewer intolerable taints is better.
+  normalize(scores) {
+    const max = Math.max(0, ...scores);
+    for (let i = 0; i < scores.length; i++) scores[i] = max === 0 ? MAX_NODE_SCORE : Math.floor(((max - scores[i]!) * MAX_NODE_SCORE) / max);
+  },
+};
+
+export const NodeAffinity: FilterPlugin & ScorePlugin = {
+  name: 'NodeAffinity',
+  weight: 2,
+  filter({ pod }, node) {
+    const labels = node.node.metadata.labels ?? {};
+    const sel = pod.spec.nodeSelector ?? {};
+    for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return ["node(s) didn't match Pod's node affinity/selector"];
+    const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+    if (required && !required.nodeSelectorTerms.some((t) => termMatches(t, node))) return ["node(s) didn't match Pod's node affinity/selector"];
+    return undefined;
+  },
+  score({ pod }, node) {
+    let s = 0;
+    for (const p of pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) if (p.weight && termMatches(p.preference, node)) s += p.weight;
+    return s;
+  },
+  normalize(scores) {
+    const max = Math.max(0, ...scores);
+    if (max === 0) return;
+    for (let i = 0; i < scores.length; i++) scores[i] = Math.floor((scores[i]! * MAX_NODE_SCORE) / max);
+  },
+};
+
+export const NodePorts: FilterPlugin = {
+  name: 'NodePorts',
+  filter({ pod }, node) {
+    for (const want of podHostPorts(pod)) {
+      for (const used of node.hostPorts) {
+        if (used.port !== want.port || used.protocol !== want.protocol) continue;
+        if (used.hostIP === '0.0.0.0' || want.hostIP === '0.0.0.0' || used.hostIP === want.hostIP) return ["node(s) didn't have free ports for the requested pod ports"];
+      }
+    }
+    return undefined;
+  },
+};
+
+export const NodeResourcesFit: FilterPlugin & ScorePlugin = {
+  name: 'NodeResourcesFit',
+  weight: 1,
+  filter({ requests }, node) {
+    const reasons: string[] = [];
+    const a = node.allocatable;
+    const r = node.requested;
+    if (r.pods + 1 > a.pods) reasons.push('Too many pods');
+    if (requests.milliCPU > 0 && requests.milliCPU > a.milliCPU - r.milliCPU) reasons.push('Insufficient cpu');
+    if (requests.memory > 0 && requests.memory > a.memory - r.memory) reasons.push('Insufficient memory');
+    for (const [name, v] of requests.scalar) if (v > 0 && v > (a.scalar.get(name) ?? 0) - (r.scalar.get(name) ?? 0)) reasons.push(`Insufficient ${name}`);
+    return reasons.length > 0 ? reasons : undefined;
+  },
+  // LeastAllocated over cpu and memory, weight 1 each.
+  score({ requests }, node) {
+    const frac = (req: number, alloc: number) => (alloc <= 0 || req > alloc ? 0 : ((alloc - req) * MAX_NODE_SCORE) / alloc);
+    const cpu = frac(node.nonZeroMilliCPU + requests.nonZeroMilliCPU, node.allocatable.milliCPU);
+    const mem = frac(node.nonZeroMemory + requests.nonZeroMemory, node.allocatable.memory);
+    return Math.floor((cpu + mem) / 2);
+  },
+};
+
+export const NodeResourcesBalancedAllocation: ScorePlugin = {
+  name: 'NodeResourcesBalancedAllocation',
+  weight: 1,
+  score({ requests }, node) {
+    const f = (req: number, alloc: number) => (alloc <= 0 ? 1 : Math.min(1, req / alloc));
+    const cpu = f(node.nonZeroMilliCPU + requests.nonZeroMilliCPU, node.allocatable.milliCPU);
+    const mem = f(node.nonZeroMemory + requests.nonZeroMemory, node.allocatable.memory);
+    // standard deviation of two fractions is half their distance
+    const std = Math.abs(cpu - mem) / 2;
+    return Math.floor((1 - std) * MAX_NODE_SCORE);
+  },
+};
+
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+/**
+ * PodTopologySpread with the system default constraints (hostname maxSkew 3, zone maxSkew 5,
+ * both ScheduleAnyway): nodes whose hostname (the node itself) and zone hold fewer of the pod's siblings score higher.
+ */
+export const PodTopologySpread: ScorePlugin = {
+  name: 'PodTopologySpread',
+  weight: 2,
+  score({ pod, spreadSelectors }, node, all) {
+    if (spreadSelectors.length === 0) return 0;
+    const ns = pod.metadata.namespace;
+    const sibling = (p: Pod) => p.metadata.namespace === ns && spreadSelectors.some((s) => labelsMatch(s, p.metadata.labels));
+    const count = (n: NodeInfo) => {
+      let c = 0;
+      for (const p of n.pods.values()) if (sibling(p)) c++;
+      return c;
+    };
+    let score = count(node);
+    const zone = node.node.metadata.labels?.[ZONE_LABEL];
+    if (zone !== undefined) for (const other of all) if (other !== node && other.node.metadata.labels?.[ZONE_LABEL] === zone) score += count(other);
+    return score;
+  },
+  normalize(scores) {
+    const max = Math.max(0, ...scores);
+    for (let i = 0; i < scores.length; i++) scores[i] = max === 0 ? MAX_NODE_SCORE : Math.floor(((max - scores[i]!) * MAX_NODE_SCORE) / max);
+  },
+};
+
+export const DEFAULT_FILTERS: readonly FilterPlugin[] = [NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit];
+export const DEFAULT_SCORES: readonly ScorePlugin[] = [TaintToleration, NodeAffinity, NodeResourcesFit, NodeResourcesBalancedAllocation, PodTopologySpread];
