@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { resourceFor } from '../../../src/api/resources.js';
+import {
+  SelectorError,
+  checkFieldSelector,
+  fieldsForObject,
+  labelSelectorString,
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  selectorFromLabelSelector,
+  selectorFromSet,
+} from '../../../src/api/selectors.js';
+
+const info = (group: string, resource: string) => resourceFor(group, resource)!;
+
+describe('parseLabelSelector', () => {
+  // [selector, labels, expected match] — cases from apimachinery's selector_test.go semantics.
+  const cases: [string, Record<string, string>, boolean][] = [
+    ['', { a: 'b' }, true],
+    ['a=b', { a: 'b' }, true],
+    ['a==b', { a: 'b' }, true],
+    ['a=b', { a: 'c' }, false],
+    ['a=b', {}, false],
+    ['a!=b', { a: 'c' }, true],
+    ['a!=b', {}, true],
+    ['a!=b', { a: 'b' }, false],
+    ['a in (b,c)', { a: 'c' }, true],
+    ['a in (b,c)', { a: 'd' }, false],
+    ['a in (b,c)', {}, false],
+    ['a notin (b,c)', { a: 'd' }, true],
+    ['a notin (b,c)', {}, true],
+    ['a notin (b,c)', { a: 'b' }, false],
+    ['a', { a: '' }, true],
+    ['a', { b: '' }, false],
+    ['!a', { b: 'x' }, true],
+    ['!a', { a: 'x' }, false],
+    ['a=b,c=d', { a: 'b', c: 'd' }, true],
+    ['a=b,c=d', { a: 'b' }, false],
+    ['  a = b ,  c  ', { a: 'b', c: '' }, true],
+    ['a=', { a: '' }, true],
+    ['a=', { a: 'x' }, false],
+    ['a in ()', { a: '' }, true],
+    ['x in (foo,,baz)', { x: '' }, true],
+    ['a>5', { a: '6' }, true],
+    ['a>5', { a: '5' }, false],
+    ['a<5', { a: '4' }, true],
+    ['a<5', { a: 'x' }, false],
+    ['example.com/a=b', { 'example.com/a': 'b' }, true],
+    ['in in (in)', { in: 'in' }, true],
+    ['!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless', {}, true],
+    ['!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless', { 'service.kubernetes.io/headless': '' }, false],
+  ];
+  it.each(cases)('%j on %j → %s', (text, labels, want) => {
+    expect(matchesLabels(parseLabelSelector(text), labels)).toBe(want);
+  });
+
+  it('sorts requirements by key and prints the canonical form', () => {
+    expect(labelSelectorString(parseLabelSelector('z=1, a in (y,x), !m, k'))).toBe('a in (x,y),k,!m,z=1');
+  });
+
+  const errors: [string, string][] = [
+    ['a=b,', "found '', expected: identifier after ','"],
+    ['a b', "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"],
+    ['=b', "found '=', expected: !, identifier, or 'end of string'"],
+    ['a in b', "unable to parse requirement: found 'b' expected: '('"],
+    ['a in (b', "unable to parse requirement: found '', expected: ',' or ')'"],
+    ['a=(b)', "unable to parse requirement: found '(', expected: identifier"],
+    ['a=b c', "found 'c', expected: ',' or 'end of string'"],
+    ['!a=b', "found '=', expected: ',' or 'end of string'"],
+    [
+      'a=b$',
+      `unable to parse requirement: values[0][a]: Invalid value: "b$": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
+    ],
+    [
+      'a/b/c=d',
+      `unable to parse requirement: <nil>: Invalid value: "a/b/c": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ],
+    ['a>x', `unable to parse requirement: values[0]: Invalid value: "x": for 'Gt', 'Lt' operators, the value must be an integer`],
+  ];
+  it.each(errors)('rejects %j', (text, msg) => {
+    let err: unknown;
+    try {
+      parseLabelSelector(text);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SelectorError);
+    expect((err as Error).message).toBe(msg);
+  });
+});
+
+describe('selectorFromLabelSelector / selectorFromSet', () => {
+  it('nil selects nothing, {} selects everything', () => {
+    expect(matchesLabels(selectorFromLabelSelector(undefined), {})).toBe(false);
+    expect(matchesLabels(selectorFromLabelSelector(null), { a: 'b' })).toBe(false);
+    expect(matchesLabels(selectorFromLabelSelector({}), { a: 'b' })).toBe(true);
+  });
+  it('combines matchLabels and matchExpressions', () => {
+    const sel = selectorFromLabelSelector({
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'tier', operator: 'In', values: ['fe', 'be'] },
+        { key: 'canary', operator: 'DoesNotExist' },
+        { key: 'zone', operator: 'Exists' },
+        { key: 'env', operator: 'NotIn', values: ['prod'] },
+      ],
+    });
+    expect(matchesLabels(sel, { app: 'web', tier: 'fe', zone: 'a' })).toBe(true);
+    expect(matchesLabels(sel, { app: 'web', tier: 'fe', zone: 'a', canary: '1' })).toBe(false);
+    expect(matchesLabels(sel, { app: 'web', tier: 'fe', zone: 'a', env: 'prod' })).toBe(false);
+    expect(matchesLabels(sel, { app: 'web', tier: 'x', zone: 'a' })).toBe(false);
+    expect(labelSelectorString(sel)).toBe('app=web,!canary,env notin (prod),tier in (be,fe),zone');
+  });
+  it('rejects an unknown operator and empty In values', () => {
+    expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] })).toThrow('"Gt" is not a valid label selector operator');
+    expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).toThrow(
+      "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty",
+    );
+  });
+  it('selectorFromSet matches supersets only', () => {
+    const sel = selectorFromSet({ app: 'web', tier: 'fe' });
+    expect(matchesLabels(sel, { app: 'web', tier: 'fe', x: 'y' })).toBe(true);
+    expect(matchesLabels(sel, { app: 'web' })).toBe(false);
+    expect(matchesLabels(selectorFromSet({}), {})).toBe(true);
+    expect(labelSelectorString(sel)).toBe('app=web,tier=fe');
+  });
+});
+
+describe('field selectors', () => {
+  const pod = {
+    metadata: { name: 'p1', namespace: 'ns1' },
+    spec: { nodeName: 'n1', containers: [], restartPolicy: 'Always', schedulerName: 'default-scheduler', hostNetwork: false },
+    status: { phase: 'Running', podIPs: [{ ip: '10.0.0.5' }] },
+  };
+  it('parses =, ==, != and escapes', () => {
+    expect(parseFieldSelector('a=b,c==d,e!=f').requirements).toEqual([
+      { field: 'a', operator: '=', value: 'b' },
+      { field: 'c', operator: '==', value: 'd' },
+      { field: 'e', operator: '!=', value: 'f' },
+    ]);
+    expect(parseFieldSelector('a=x\\,y').requirements).toEqual([{ field: 'a', operator: '=', value: 'x,y' }]);
+    expect(parseFieldSelector('').requirements).toEqual([]);
+  });
+  it('rejects a term without an operator', () => {
+    expect(() => parseFieldSelector('a=b,c')).toThrow("invalid selector: 'a=b,c'; can't understand 'c'");
+  });
+  it('matches pod fields the scheduler and kubelet use', () => {
+    const f = fieldsForObject(info('', 'pods'), pod as never);
+    expect(f['status.podIP']).toBe('10.0.0.5');
+    expect(f['spec.hostNetwork']).toBe('false');
+    expect(matchesFields(parseFieldSelector('spec.nodeName=n1,status.phase!=Succeeded,status.phase!=Failed'), f)).toBe(true);
+    expect(matchesFields(parseFieldSelector('spec.nodeName=n2'), f)).toBe(false);
+    expect(matchesFields(parseFieldSelector('metadata.name=p1,metadata.namespace=ns1'), f)).toBe(true);
+    expect(matchesFields(parseFieldSelector('spec.nodeName='), fieldsForObject(info('', 'pods'), { metadata: { name: 'x' }, spec: {} } as never))).toBe(true);
+  });
+  it('knows per-kind fields and rejects others with upstream text', () => {
+    expect(() => checkFieldSelector(info('', 'pods'), parseFieldSelector('spec.foo=1'))).toThrow('field label not supported: spec.foo');
+    expect(() => checkFieldSelector(info('', 'services'), parseFieldSelector('spec.nodeName=1'))).toThrow('field label not supported: spec.nodeName');
+    expect(() => checkFieldSelector(info('', 'secrets'), parseFieldSelector('type=Opaque'))).not.toThrow();
+    expect(() => checkFieldSelector(info('', 'nodes'), parseFieldSelector('spec.unschedulable=false'))).not.toThrow();
+    expect(() => checkFieldSelector(info('apps', 'replicasets'), parseFieldSelector('status.replicas=0'))).not.toThrow();
+    expect(() => checkFieldSelector(info('', 'events'), parseFieldSelector('involvedObject.kind=Service,involvedObject.uid=u'))).not.toThrow();
+    const ev = fieldsForObject(info('', 'events'), { metadata: { name: 'e' }, involvedObject: { kind: 'Pod', name: 'p' }, source: { component: 'kubelet' } } as never);
+    expect(ev['source']).toBe('kubelet');
+    expect(ev['involvedObject.kind']).toBe('Pod');
+    const ns = fieldsForObject(info('', 'namespaces'), { metadata: { name: 'a' }, status: { phase: 'Active' } } as never);
+    expect(ns).toEqual({ 'metadata.name': 'a', 'metadata.namespace': '', 'status.phase': 'Active' });
+  });
+});
