@@ -17,16 +17,17 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       iptables nftables conntrack ipset ipvsadm iproute2 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 # iptables-wrapper logic (as kube-proxy's image): the iptables commands first point at a
-# wrapper that picks the backend the host already uses (the one holding more rules), rewires
-# the alternatives to it and re-executes, so the pod never mixes legacy and nft rules.
+# wrapper that picks the backend the host already uses (the one holding more rules), re-points
+# the commands at it and re-executes, so the pod never mixes legacy and nft rules.
 COPY <<'WRAPPER' /usr/sbin/iptables-wrapper
 #!/bin/sh
 set -e
 nft=$( (iptables-nft-save || true; ip6tables-nft-save || true) 2>/dev/null | grep -c '^-' || true)
 legacy=$( (iptables-legacy-save || true; ip6tables-legacy-save || true) 2>/dev/null | grep -c '^-' || true)
 if [ "${legacy:-0}" -gt "${nft:-0}" ]; then mode=legacy; else mode=nft; fi
-update-alternatives --set iptables "/usr/sbin/iptables-${mode}" >/dev/null
-update-alternatives --set ip6tables "/usr/sbin/ip6tables-${mode}" >/dev/null
+for c in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+  ln -sf "/usr/sbin/xtables-${mode}-multi" "/usr/sbin/$c"
+done
 exec "$0" "$@"
 WRAPPER
 RUN chmod 0755 /usr/sbin/iptables-wrapper \
