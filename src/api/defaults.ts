@@ -91,6 +91,8 @@ function defaultService(o: Obj): void {
     if (spec.allocateLoadBalancerNodePorts === undefined || spec.allocateLoadBalancerNodePorts === null) spec.allocateLoadBalancerNodePorts = true;
     for (const ing of arr(o.status?.loadBalancer?.ingress)) if (ing.ip && !ing.ipMode) ing.ipMode = 'VIP';
   }
+  // A client that sets only the singular clusterIP gets the list filled, as the strategy does on create.
+  if (spec.clusterIP && (!Array.isArray(spec.clusterIPs) || spec.clusterIPs.length === 0)) spec.clusterIPs = [spec.clusterIP];
 }
 
 /**
