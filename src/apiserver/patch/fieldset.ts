@@ -1,0 +1,238 @@
+// Field sets as server-side apply tracks them: a set of paths into an object, each path a
+// list of structured-merge-diff path elements (`f:name`, `k:{"port":80,"protocol":"TCP"}`,
+// `v:"x"`), converted to and from the fieldsV1 tree kube-apiserver stores in managedFields.
+
+import { childSchema, deepEqual, isObject, keyFieldDefault, type Schema } from './schema-node.js';
+
+export type FieldPath = string[];
+
+/** A set of paths, keyed by their joined form so set operations are plain Set operations. */
+export class FieldSet {
+  private readonly paths = new Map<string, FieldPath>();
+
+  static of(paths: Iterable<FieldPath>): FieldSet {
+    const s = new FieldSet();
+    for (const p of paths) s.add(p);
+    return s;
+  }
+
+  add(path: FieldPath): void {
+    this.paths.set(path.join('\u0000'), path);
+  }
+  has(path: FieldPath): boolean {
+    return this.paths.has(path.join('\u0000'));
+  }
+  get size(): number {
+    return this.paths.size;
+  }
+  [Symbol.iterator](): Iterator<FieldPath> {
+    return this.paths.values();
+  }
+  union(other: FieldSet): FieldSet {
+    return FieldSet.of([...this, ...other]);
+  }
+  minus(other: FieldSet): FieldSet {
+    return FieldSet.of([...this].filter((p) => !other.has(p)));
+  }
+  filter(fn: (p: FieldPath) => boolean): FieldSet {
+    return FieldSet.of([...this].filter(fn));
+  }
+  equals(other: FieldSet): boolean {
+    return this.size === other.size && [...this].every((p) => other.has(p));
+  }
+  /** Whether some path in the set lies strictly below `prefix`. */
+  hasBelow(prefix: FieldPath): boolean {
+    for (const p of this) if (p.length > prefix.length && prefix.every((pe, i) => p[i] === pe)) return true;
+    return false;
+  }
+  /** Paths that have nothing below them in this set: the actual values owned. */
+  leaves(): FieldPath[] {
+    return [...this].filter((p) => !this.hasBelow(p));
+  }
+
+  /** The fieldsV1 tree: `{}` for an owned leaf, `.` for an owned node with owned children. */
+  toFieldsV1(): Record<string, unknown> {
+    interface Node {
+      member: boolean;
+      children: Map<string, Node>;
+    }
+    const root: Node = { member: false, children: new Map() };
+    for (const path of this) {
+      let node = root;
+      for (const pe of path) {
+        let next = node.children.get(pe);
+        if (!next) node.children.set(pe, (next = { member: false, children: new Map() }));
+        node = next;
+      }
+      node.member = true;
+    }
+    const render = (node: Node): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      if (node.member && node.children.size > 0) out['.'] = {};
+      for (const pe of [...node.children.keys()].sort()) out[pe] = render(node.children.get(pe)!);
+      return out;
+    };
+    return render(root);
+  }
+
+  static fromFieldsV1(tree: unknown): FieldSet {
+    const s = new FieldSet();
+    const walk = (node: unknown, prefix: FieldPath): void => {
+      if (!isObject(node)) return;
+      const keys = Object.keys(node);
+      if (prefix.length > 0 && (keys.length === 0 || keys.includes('.'))) s.add(prefix);
+      for (const k of keys) if (k !== '.') walk(node[k], [...prefix, k]);
+    };
+    walk(tree, []);
+    return s;
+  }
+}
+
+/** The key of an associative-list item, with schema defaults for absent key fields. */
+export function itemKey(item: unknown, keys: string[], itemSchema: Schema): Record<string, unknown> | undefined {
+  if (!isObject(item)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const k of [...keys].sort()) {
+    const v = item[k] ?? keyFieldDefault(itemSchema, k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+export function keyElement(key: Record<string, unknown>): string {
+  return `k:${JSON.stringify(key)}`;
+}
+
+type Shape = 'leaf' | 'fields' | 'assoc' | 'set';
+
+/** How a value at a schema node is tracked: as one value, by field, by key or by value. */
+export function shapeOf(schema: Schema, value: unknown): Shape {
+  switch (schema.t) {
+    case 'struct':
+    case 'map':
+      return !schema.atomic && isObject(value) && Object.keys(value).length > 0 ? 'fields' : 'leaf';
+    case 'any':
+      return isObject(value) && Object.keys(value).length > 0 ? 'fields' : 'leaf';
+    case 'list':
+      if (!Array.isArray(value) || value.length === 0) return 'leaf';
+      if (schema.extras.listType === 'map' && schema.extras.listMapKeys) return 'assoc';
+      if (schema.extras.listType === 'set') return 'set';
+      return 'leaf';
+    default:
+      return 'leaf';
+  }
+}
+
+/**
+ * Every path present in value. With `old`, only paths whose value is new or changed, plus
+ * the maps, lists and list items that did not exist before (as Update operations record).
+ */
+export function pathsOf(value: unknown, schema: Schema, old?: unknown, diff = false): FieldSet {
+  const out = new FieldSet();
+  const walk = (v: unknown, o: unknown, s: Schema, prefix: FieldPath, isNew: boolean): void => {
+    const shape = shapeOf(s, v);
+    if (shape === 'leaf') {
+      if (!diff || !deepEqual(v, o)) out.add(prefix);
+      return;
+    }
+    if (diff && isNew && prefix.length > 0 && s.t !== 'struct') out.add(prefix);
+    if (shape === 'fields') {
+      const ov = isObject(o) ? o : undefined;
+      for (const [k, cv] of Object.entries(v as Record<string, unknown>)) {
+        if (cv === null || cv === undefined) continue;
+        const child = childSchema(s, k).schema;
+        walk(cv, ov?.[k], child, [...prefix, `f:${k}`], ov === undefined || !(k in ov));
+      }
+      return;
+    }
+    const list = s as Extract<Schema, { t: 'list' }>;
+    const oldList = Array.isArray(o) ? o : [];
+    for (const item of v as unknown[]) {
+      if (shape === 'set') {
+        if (!diff || !oldList.some((x) => deepEqual(x, item))) out.add([...prefix, `v:${JSON.stringify(item)}`]);
+        continue;
+      }
+      const key = itemKey(item, list.extras.listMapKeys!, list.item);
+      if (!key) continue;
+      const oldItem = oldList.find((x) => deepEqual(itemKey(x, list.extras.listMapKeys!, list.item), key));
+      const path = [...prefix, keyElement(key)];
+      if (!diff || oldItem === undefined) out.add(path);
+      if (isObject(item)) {
+        for (const [k, cv] of Object.entries(item)) {
+          if (cv === null || cv === undefined) continue;
+          const childIsNew = !isObject(oldItem) || !(k in oldItem);
+          walk(cv, isObject(oldItem) ? oldItem[k] : undefined, childSchema(list.item, k).schema, [...path, `f:${k}`], childIsNew);
+        }
+      }
+    }
+  };
+  walk(value, old, schema, [], old === undefined);
+  return out;
+}
+
+/** The value a path points at, or undefined when the object has nothing there. */
+export function valueAt(obj: unknown, path: FieldPath, schema: Schema): unknown {
+  let cur: unknown = obj;
+  let s = schema;
+  for (const pe of path) {
+    if (pe.startsWith('f:')) {
+      if (!isObject(cur)) return undefined;
+      const name = pe.slice(2);
+      cur = cur[name];
+      s = childSchema(s, name).schema;
+    } else if (pe.startsWith('k:')) {
+      if (!Array.isArray(cur) || s.t !== 'list') return undefined;
+      const key = JSON.parse(pe.slice(2)) as Record<string, unknown>;
+      const list = s;
+      cur = cur.find((x) => deepEqual(itemKey(x, list.extras.listMapKeys ?? [], list.item), key));
+      s = list.item;
+    } else if (pe.startsWith('v:')) {
+      const v = JSON.parse(pe.slice(2)) as unknown;
+      if (!Array.isArray(cur) || !cur.some((x) => deepEqual(x, v))) return undefined;
+      cur = v;
+    } else return undefined;
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}
+
+/** Removes what a path points at from obj (in place); a missing path is a no-op. */
+export function removeAt(obj: unknown, path: FieldPath, schema: Schema): void {
+  if (path.length === 0) return;
+  const parentPath = path.slice(0, -1);
+  const parent = valueAt(obj, parentPath, schema);
+  let parentSchema = schema;
+  for (const pe of parentPath) {
+    if (pe.startsWith('f:')) parentSchema = childSchema(parentSchema, pe.slice(2)).schema;
+    else if (parentSchema.t === 'list') parentSchema = parentSchema.item;
+  }
+  const last = path[path.length - 1]!;
+  if (last.startsWith('f:') && isObject(parent)) delete parent[last.slice(2)];
+  else if (last.startsWith('k:') && Array.isArray(parent) && parentSchema.t === 'list') {
+    const key = JSON.parse(last.slice(2)) as Record<string, unknown>;
+    const list = parentSchema;
+    const idx = parent.findIndex((x) => deepEqual(itemKey(x, list.extras.listMapKeys ?? [], list.item), key));
+    if (idx >= 0) parent.splice(idx, 1);
+  } else if (last.startsWith('v:') && Array.isArray(parent)) {
+    const v = JSON.parse(last.slice(2)) as unknown;
+    const idx = parent.findIndex((x) => deepEqual(x, v));
+    if (idx >= 0) parent.splice(idx, 1);
+  }
+}
+
+/** A path as structured-merge-diff prints it: `.spec.ports[port=80,protocol="TCP"].targetPort`. */
+export function pathString(path: FieldPath): string {
+  return path
+    .map((pe) => {
+      if (pe.startsWith('f:')) return `.${pe.slice(2)}`;
+      if (pe.startsWith('k:')) {
+        const key = JSON.parse(pe.slice(2)) as Record<string, unknown>;
+        return `[${Object.entries(key)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}]`;
+      }
+      if (pe.startsWith('v:')) return `[=${pe.slice(2)}]`;
+      return pe;
+    })
+    .join('');
+}
