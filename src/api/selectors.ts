@@ -470,16 +470,31 @@ export function fieldsForObject(info: Pick<ResourceInfo, 'group' | 'resource' | 
   return extra ? { ...fields, ...extra(obj) } : fields;
 }
 
+// Kinds whose field-label conversion does not accept metadata.namespace (core/v1 Node and Namespace).
+const NO_NAMESPACE_LABEL = new Set(['/nodes', '/namespaces']);
+
+// Old spellings the conversion still maps (v1 clients sent spec.host for pods).
+const FIELD_ALIASES: Record<string, Record<string, string>> = { '/pods': { 'spec.host': 'spec.nodeName' } };
+
 /** The field names a resource accepts in a field selector. */
 export function supportedFields(info: Pick<ResourceInfo, 'group' | 'resource' | 'namespaced'>): string[] {
-  return Object.keys(fieldsForObject(info, { metadata: {} }));
+  const key = `${info.group}/${info.resource}`;
+  const names = Object.keys(fieldsForObject(info, { metadata: {} }));
+  return NO_NAMESPACE_LABEL.has(key) ? names.filter((n) => n !== 'metadata.namespace') : names;
 }
 
 /**
- * Checks every requirement names a supported field, as the server's field-label conversion does
- * before listing; throws SelectorError(`field label not supported: <field>`).
+ * Checks every requirement names a field the resource supports, as the server's field-label
+ * conversion does before listing, and returns the selector with old aliases mapped.
+ * Throws SelectorError(`field label not supported: <field>`).
  */
-export function checkFieldSelector(info: Pick<ResourceInfo, 'group' | 'resource' | 'namespaced'>, sel: FieldSelector): void {
+export function checkFieldSelector(info: Pick<ResourceInfo, 'group' | 'resource' | 'namespaced'>, sel: FieldSelector): FieldSelector {
   const ok = new Set(supportedFields(info));
-  for (const r of sel.requirements) if (!ok.has(r.field)) throw new SelectorError(`field label not supported: ${r.field}`);
+  const aliases = FIELD_ALIASES[`${info.group}/${info.resource}`] ?? {};
+  const requirements = sel.requirements.map((r) => {
+    const field = aliases[r.field] ?? r.field;
+    if (!ok.has(field)) throw new SelectorError(`field label not supported: ${r.field}`);
+    return { ...r, field };
+  });
+  return { requirements };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { resourceFor } from '../../../src/api/resources.js';
 import {
   SelectorError,
@@ -166,6 +167,74 @@ describe('field selectors', () => {
     expect(ev['source']).toBe('kubelet');
     expect(ev['involvedObject.kind']).toBe('Pod');
     const ns = fieldsForObject(info('', 'namespaces'), { metadata: { name: 'a' }, status: { phase: 'Active' } } as never);
-    expect(ns).toEqual({ 'metadata.name': 'a', 'metadata.namespace': '', 'status.phase': 'Active' });
+    expect(ns['status.phase']).toBe('Active');
+    expect(() => checkFieldSelector(info('', 'namespaces'), parseFieldSelector('metadata.namespace=x'))).toThrow('field label not supported: metadata.namespace');
+    expect(() => checkFieldSelector(info('', 'nodes'), parseFieldSelector('metadata.namespace=x'))).toThrow('field label not supported: metadata.namespace');
+    // Other cluster-scoped kinds accept it, and it matches only the empty value.
+    const ic = info('networking.k8s.io', 'ingressclasses');
+    const sel = checkFieldSelector(ic, parseFieldSelector('metadata.namespace=x'));
+    expect(matchesFields(sel, fieldsForObject(ic, { metadata: { name: 'nginx' } }))).toBe(false);
+    expect(matchesFields(checkFieldSelector(ic, parseFieldSelector('metadata.namespace=')), fieldsForObject(ic, { metadata: { name: 'nginx' } }))).toBe(true);
+  });
+  it('maps the legacy spec.host alias for pods', () => {
+    const sel = checkFieldSelector(info('', 'pods'), parseFieldSelector('spec.host=n1'));
+    expect(sel.requirements).toEqual([{ field: 'spec.nodeName', operator: '=', value: 'n1' }]);
+    expect(matchesFields(sel, fieldsForObject(info('', 'pods'), pod as never))).toBe(true);
+  });
+});
+
+describe('label selector properties', () => {
+  const key = fc.oneof(fc.constantFrom('app', 'tier', 'example.com/x', 'zone', 'a.b-c/D_e.f'), fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/));
+  const value = fc.stringMatching(/^([A-Za-z0-9]([A-Za-z0-9_.-]{0,6}[A-Za-z0-9])?)?$/);
+  const labels = fc.dictionary(fc.constantFrom('app', 'tier', 'example.com/x', 'zone'), fc.constantFrom('', 'a', 'b', 'web'));
+  it('printing and re-parsing a selector selects the same objects', () => {
+    const req = fc.oneof(
+      fc.record({ k: key, v: value }).map(({ k, v }) => `${k}=${v}`),
+      fc.record({ k: key, v: value }).map(({ k, v }) => `${k}!=${v}`),
+      fc.record({ k: key, vs: fc.array(value, { minLength: 1, maxLength: 3 }) }).map(({ k, vs }) => `${k} in (${vs.join(',')})`),
+      fc.record({ k: key, vs: fc.array(value, { minLength: 1, maxLength: 3 }) }).map(({ k, vs }) => `${k} notin (${vs.join(',')})`),
+      key,
+      key.map((k) => `!${k}`),
+    );
+    fc.assert(
+      fc.property(fc.array(req, { minLength: 1, maxLength: 4 }), labels, (reqs, ls) => {
+        let sel;
+        try {
+          sel = parseLabelSelector(reqs.join(','));
+        } catch (e) {
+          // Some generated texts are invalid upstream too (e.g. `in (,,)`); only valid ones must round-trip.
+          expect(e).toBeInstanceOf(SelectorError);
+          return;
+        }
+        const again = parseLabelSelector(labelSelectorString(sel));
+        expect(matchesLabels(again, ls)).toBe(matchesLabels(sel, ls));
+        expect(labelSelectorString(again)).toBe(labelSelectorString(sel));
+      }),
+    );
+  });
+  it('selectorFromSet matches exactly the label sets that contain the set', () => {
+    fc.assert(
+      fc.property(labels, labels, (set, ls) => {
+        const want = Object.entries(set).every(([k, v]) => ls[k] === v);
+        expect(matchesLabels(selectorFromSet(set), ls)).toBe(want);
+        expect(matchesLabels(parseLabelSelector(labelSelectorString(selectorFromSet(set))), ls)).toBe(want);
+      }),
+    );
+  });
+  it('never throws anything but SelectorError on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', '=', '!', '(', ')', ',', ' ', 'in', 'notin', '/', '.', '-', '<', '>', '1') , maxLength: 20 }), (text) => {
+        try {
+          parseLabelSelector(text);
+        } catch (e) {
+          expect(e).toBeInstanceOf(SelectorError);
+        }
+        try {
+          parseFieldSelector(text);
+        } catch (e) {
+          expect(e).toBeInstanceOf(SelectorError);
+        }
+      }),
+    );
   });
 });
