@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProtobufDecodeError, decodeProtobuf, encodeProtobuf, isProtobufContentType } from '../../../src/apiserver/protobuf/index.js';
+import type { KubeObject } from '../../../src/api/types.js';
+import { describeE2E } from '../../helpers/e2e.js';
+import { startKubectlStub, type KubectlStub } from './kubectl-stub.js';
+
+describe('encodeProtobuf / decodeProtobuf round trip', () => {
+  const objects: KubeObject[] = [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'web',
+        namespace: 'default',
+        uid: '6f1c',
+        resourceVersion: '42',
+        creationTimestamp: '2026-11-23T05:48:23Z',
+        labels: { app: 'web' },
+        annotations: { note: 'x' },
+        finalizers: ['f'],
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', uid: 'u', controller: true }],
+        managedFields: [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: '2026-11-23T05:48:23Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:ports': {} } } }],
+      },
+      spec: {
+        type: 'NodePort',
+        selector: { app: 'web' },
+        ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http', nodePort: 30080 }, { name: 'm', protocol: 'UDP', port: 53, targetPort: 5353 }],
+        clusterIP: '10.96.0.10',
+        clusterIPs: ['10.96.0.10'],
+        ipFamilies: ['IPv4'],
+        ipFamilyPolicy: 'SingleStack',
+        sessionAffinity: 'ClientIP',
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+        externalTrafficPolicy: 'Local',
+        internalTrafficPolicy: 'Cluster',
+        allocateLoadBalancerNodePorts: false,
+      },
+      status: { loadBalancer: { ingress: [{ ip: '1.2.3.4', ipMode: 'VIP' }] } },
+    } as KubeObject,
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-abc', namespace: 'default', generation: 3, labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: false, serving: true, terminating: false }, nodeName: 'n1', zone: 'z', targetRef: { kind: 'Pod', name: 'p', namespace: 'default' } }],
+      ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+    } as KubeObject,
+    {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'n1', namespace: 'kube-node-lease' },
+      spec: { holderIdentity: 'n1', leaseDurationSeconds: 40, renewTime: '2026-11-23T05:48:23.123456Z', leaseTransitions: 0 },
+    } as KubeObject,
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        containers: [
+          {
+            name: 'c',
+            image: 'nginx',
+            args: ['-g', 'daemon off;'],
+            ports: [{ containerPort: 80, protocol: 'TCP' }],
+            env: [{ name: 'A', value: '1' }],
+            resources: { requests: { cpu: '100m', memory: '64Mi' } },
+            readinessProbe: { tcpSocket: {}, periodSeconds: 5 },
+          },
+        ],
+        tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 0 }],
+        terminationGracePeriodSeconds: 30,
+      },
+      status: { phase: 'Running', podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }], conditions: [{ type: 'Ready', status: 'True' }] },
+    } as KubeObject,
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'i', namespace: 'default' },
+      spec: {
+        ingressClassName: 'kubeplane',
+        tls: [{ hosts: ['a.example'], secretName: 's' }],
+        rules: [{ host: 'a.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+      },
+    } as KubeObject,
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type: 'Opaque', data: { a: Buffer.from('\u0000\u00ffbin').toString('base64') } } as KubeObject,
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { podCIDRs: ['10.244.0.0/24'], taints: [{ key: 'k', effect: 'NoSchedule' }] }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.5' }], allocatable: { cpu: '2', pods: '110' } } } as KubeObject,
+  ];
+  it.each(objects.map((o) => [o.kind, o] as const))('%s survives encode then decode', (_k, obj) => {
+    const bytes = encodeProtobuf(obj);
+    expect(Buffer.from(bytes.subarray(0, 4)).toString('latin1')).toBe('k8s\u0000');
+    expect(decodeProtobuf(bytes)).toEqual(obj);
+  });
+
+  it('recognises the content type', () => {
+    expect(isProtobufContentType('application/vnd.kubernetes.protobuf')).toBe(true);
+    expect(isProtobufContentType('application/vnd.kubernetes.protobuf; charset=x')).toBe(true);
+    expect(isProtobufContentType('application/json')).toBe(false);
+    expect(isProtobufContentType(undefined)).toBe(false);
+  });
+
+  it.each([
+    ['no magic', Buffer.from('{"kind":"Service"}')],
+    ['truncated', Buffer.from([0x6b, 0x38, 0x73])],
+    ['garbage after the magic', Buffer.concat([Buffer.from('k8s\u0000'), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2])])],
+    ['no type meta', Buffer.concat([Buffer.from('k8s\u0000'), Buffer.from([0x12, 0x00])])],
+    ['an unknown kind', Buffer.concat([Buffer.from('k8s\u0000'), Buffer.from([0x0a, 0x0a, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x04, 0x46, 0x72, 0x6f, 0x62])])],
+  ])('rejects %s with ProtobufDecodeError', (_n, body) => {
+    expect(() => decodeProtobuf(body)).toThrow(ProtobufDecodeError);
+  });
+});
+
+describeE2E('decodes what the real kubectl sends', { commands: ['kubectl', 'openssl'] }, () => {
+  let stub: KubectlStub;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kp-proto-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=web', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    stub = await startKubectlStub({
+      handler: (req, res) => {
+        if (req.method !== 'POST') return false;
+        try {
+          const obj = decodeProtobuf(req.body);
+          res.writeHead(201, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify(obj));
+        } catch (e) {
+          res.writeHead(415, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: (e as Error).message, reason: 'UnsupportedMediaType', code: 415 }));
+        }
+        return true;
+      },
+    });
+  });
+  afterAll(async () => {
+    await stub?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const commands: string[][] = [
+    ['create', 'namespace', 'team-a'],
+    ['create', 'configmap', 'cfg', '--from-literal=a=b', '--from-literal=multi=line1\nline2'],
+    ['create', 'secret', 'generic', 'gen', '--from-literal=user=admin', '--type=Opaque'],
+    ['create', 'secret', 'docker-registry', 'reg', '--docker-server=registry.example', '--docker-username=u', '--docker-password=p'],
+    ['create', 'service', 'clusterip', 'web', '--tcp=80:8080', '--tcp=443:8443'],
+    ['create', 'service', 'clusterip', 'headless', '--clusterip=None'],
+    ['create', 'service', 'nodeport', 'np', '--tcp=80:8080', '--node-port=30080'],
+    ['create', 'service', 'loadbalancer', 'lb', '--tcp=80:http'],
+    ['create', 'service', 'externalname', 'ext', '--external-name=db.example.com'],
+    ['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=3', '--port=80'],
+    ['create', 'deployment', 'idle', '--image=busybox', '--replicas=0', '--', 'sleep', '3600'],
+    ['create', 'serviceaccount', 'robot'],
+  ];
+
+  it.each(commands.map((c) => [c.slice(0, 3).join(' '), c] as const))('kubectl %s', async (_n, args) => {
+    const full = [...args];
+    if (args[2] === 'tls') full.push(`--cert=${join(dir, 'tls.crt')}`, `--key=${join(dir, 'tls.key')}`);
+    stub.requests.length = 0;
+    const run = await stub.kubectl(full);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const post = stub.requests.find((r) => r.method === 'POST');
+    expect(post?.headers['content-type']).toBe('application/vnd.kubernetes.protobuf');
+    const decoded = decodeProtobuf(post!.body);
+    const dash = full.indexOf('--');
+    const dry = dash < 0 ? [...full, '--dry-run=client', '-o', 'json'] : [...full.slice(0, dash), '--dry-run=client', '-o', 'json', ...full.slice(dash)];
+    const expected = await stub.kubectl(dry);
+    expect(expected.code).toBe(0);
+    expect(decoded).toEqual(JSON.parse(expected.stdout));
+  });
+
+  it('kubectl create secret tls', async () => {
+    stub.requests.length = 0;
+    const args = ['create', 'secret', 'tls', 'cert', `--cert=${join(dir, 'tls.crt')}`, `--key=${join(dir, 'tls.key')}`];
+    expect((await stub.kubectl(args)).code).toBe(0);
+    const decoded = decodeProtobuf(stub.requests.find((r) => r.method === 'POST')!.body);
+    expect(decoded).toEqual(JSON.parse((await stub.kubectl([...args, '--dry-run=client', '-o', 'json'])).stdout));
+    expect((decoded as any).type).toBe('kubernetes.io/tls');
+  });
+});
