@@ -1,0 +1,139 @@
+// The real kubectl renders our Table responses: a loopback HTTP server answers discovery
+// (src/apiserver/discovery.ts) and lists as Tables (src/apiserver/table.ts), filtered with our
+// label and field selectors, and the test reads what kubectl prints.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { resourceFor } from '../../../src/api/resources.js';
+import { SelectorError, checkFieldSelector, fieldsForObject, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../../src/api/selectors.js';
+import type { KubeObject } from '../../../src/api/types.js';
+import { aggregatedDiscovery, apiGroupList, apiVersions, discoveryContentType, negotiateDiscovery } from '../../../src/apiserver/discovery.js';
+import { toTable } from '../../../src/apiserver/table.js';
+import { describeE2E } from '../../helpers/e2e.js';
+import { runCommand } from '../../helpers/cli.js';
+
+const TWO_DAYS_AGO = new Date(Date.now() - 2 * 86400_000 - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const objects: Record<string, KubeObject[]> = {
+  services: [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', labels: { app: 'web' }, resourceVersion: '11', creationTimestamp: TWO_DAYS_AGO }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5'], ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { app: 'web' } } } as KubeObject,
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'edge', namespace: 'infra', labels: { app: 'edge', tier: 'lb' }, resourceVersion: '12', creationTimestamp: TWO_DAYS_AGO }, spec: { type: 'LoadBalancer', clusterIP: '10.96.0.9', clusterIPs: ['10.96.0.9'], ports: [{ port: 443, nodePort: 31443, protocol: 'TCP' }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } } } as KubeObject,
+  ],
+  pods: [
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'default', labels: { app: 'web' }, resourceVersion: '13', creationTimestamp: TWO_DAYS_AGO }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'nginx' }] }, status: { phase: 'Running', podIPs: [{ ip: '10.244.1.7' }], containerStatuses: [{ name: 'c', ready: true, restartCount: 0, state: { running: {} } }] } } as KubeObject,
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-2', namespace: 'default', labels: { app: 'web' }, resourceVersion: '14', creationTimestamp: TWO_DAYS_AGO }, spec: { containers: [{ name: 'c', image: 'nginx' }] }, status: { phase: 'Pending', containerStatuses: [{ name: 'c', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] } } as KubeObject,
+  ],
+};
+
+function send(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  res.writeHead(code, { 'Content-Type': contentType });
+  res.end(JSON.stringify(body));
+}
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const accept = req.headers.accept;
+  if (url.pathname === '/version') return send(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.4', platform: 'linux/amd64' });
+  if (url.pathname === '/api' || url.pathname === '/apis') {
+    const format = negotiateDiscovery(accept);
+    const root = url.pathname === '/api' ? 'api' : 'apis';
+    const body = format === 'legacy' ? (root === 'api' ? apiVersions('127.0.0.1') : apiGroupList()) : aggregatedDiscovery(root, format);
+    return send(res, 200, body, discoveryContentType(format));
+  }
+  const m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(services|pods)$/.exec(url.pathname);
+  if (!m) return send(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 });
+  const info = resourceFor('', m[2]!)!;
+  let items = objects[m[2]!]!.filter((o) => !m[1] || o.metadata.namespace === m[1]);
+  try {
+    const ls = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
+    const fs = checkFieldSelector(info, parseFieldSelector(url.searchParams.get('fieldSelector') ?? ''));
+    items = items.filter((o) => matchesLabels(ls, o.metadata.labels) && matchesFields(fs, fieldsForObject(info, o)));
+  } catch (e) {
+    if (!(e instanceof SelectorError)) throw e;
+    return send(res, 400, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: 'BadRequest', code: 400 });
+  }
+  if (accept?.includes('as=Table')) {
+    const includeObject = (url.searchParams.get('includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object';
+    return send(res, 200, toTable(info, items, { includeObject }, { resourceVersion: '20' }, new Date()), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  }
+  send(res, 200, { kind: 'ServiceList', apiVersion: 'v1', metadata: { resourceVersion: '20' }, items });
+}
+
+describeE2E('kubectl renders kubeplane Tables', { commands: ['kubectl'] }, () => {
+  let server: Server;
+  let dir: string;
+  let kubeconfig: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kp-table-'));
+    server = createServer((req, res) => {
+      try {
+        handle(req, res);
+      } catch (e) {
+        send(res, 500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: String(e), code: 500 });
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: kp\n  cluster:\n    server: http://127.0.0.1:${port}\ncontexts:\n- name: kp\n  context:\n    cluster: kp\n    user: kp\n    namespace: default\ncurrent-context: kp\nusers:\n- name: kp\n  user: {}\n`,
+    );
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const kubectl = (...args: string[]) => runCommand('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { timeoutMs: 30_000 });
+  const lines = (out: string) => out.trimEnd().split('\n').map((l) => l.trimEnd().split(/\s{2,}/));
+
+  it('get svc prints the service columns', async () => {
+    const r = await kubectl('get', 'svc');
+    expect(r.stderr).toBe('');
+    expect(lines(r.stdout)).toEqual([
+      ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
+      ['web', 'ClusterIP', '10.96.0.5', '<none>', '80/TCP', '2d'],
+    ]);
+  });
+
+  it('-o wide adds SELECTOR; -A adds NAMESPACE from the row metadata; --show-labels reads it too', async () => {
+    const wide = await kubectl('get', 'svc', '-o', 'wide');
+    expect(lines(wide.stdout)[0]).toEqual(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'SELECTOR']);
+    expect(lines(wide.stdout)[1]).toEqual(['web', 'ClusterIP', '10.96.0.5', '<none>', '80/TCP', '2d', 'app=web']);
+    const all = await kubectl('get', 'svc', '-A', '--show-labels');
+    expect(lines(all.stdout)).toEqual([
+      ['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'LABELS'],
+      ['default', 'web', 'ClusterIP', '10.96.0.5', '<none>', '80/TCP', '2d', 'app=web'],
+      ['infra', 'edge', 'LoadBalancer', '10.96.0.9', '192.0.2.10', '443:31443/TCP', '2d', 'app=edge,tier=lb'],
+    ]);
+  });
+
+  it('pods show READY, STATUS and the wide columns', async () => {
+    const r = await kubectl('get', 'pods', '-o', 'wide');
+    expect(lines(r.stdout)).toEqual([
+      ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'],
+      ['web-1', '1/1', 'Running', '0', '2d', '10.244.1.7', 'node-a', '<none>', '<none>'],
+      ['web-2', '0/1', 'ContainerCreating', '0', '2d', '<none>', '<none>', '<none>', '<none>'],
+    ]);
+  });
+
+  it('label and field selectors filter on the server, and a bad field gets upstream text', async () => {
+    const bySel = await kubectl('get', 'svc', '-A', '-l', 'tier in (lb),app!=web', '-o', 'name');
+    expect(bySel.stdout.trim()).toBe('service/edge');
+    const byField = await kubectl('get', 'pods', '--field-selector', 'spec.nodeName=node-a', '-o', 'name');
+    expect(byField.stdout.trim()).toBe('pod/web-1');
+    const bad = await kubectl('get', 'pods', '--field-selector', 'spec.foo=1');
+    expect(bad.code).not.toBe(0);
+    // kubectl wraps the server's message with its own prefix, as against kube-apiserver.
+    expect(bad.stderr.trim()).toBe(
+      'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "spec.foo=1": field label not supported: spec.foo',
+    );
+  });
+});
