@@ -13,6 +13,8 @@ import { SelectorError, checkFieldSelector, fieldsForObject, matchesFields, matc
 import type { KubeObject } from '../../../src/api/types.js';
 import { aggregatedDiscovery, apiGroupList, apiVersions, discoveryContentType, negotiateDiscovery } from '../../../src/apiserver/discovery.js';
 import { toTable } from '../../../src/apiserver/table.js';
+import { applyDefaults } from '../../../src/api/defaults.js';
+import { invalidStatus, validateObject } from '../../../src/api/validation/index.js';
 import { describeE2E } from '../../helpers/e2e.js';
 import { runCommand } from '../../helpers/cli.js';
 
@@ -34,6 +36,21 @@ function send(res: ServerResponse, code: number, body: unknown, contentType = 'a
   res.end(JSON.stringify(body));
 }
 
+/** POST: defaulting and validation as the server will run them; 422 with our Status, else 201. */
+function create(req: IncomingMessage, res: ServerResponse, namespace: string, resource: string): void {
+  let body = '';
+  req.on('data', (d: Buffer) => (body += d.toString()));
+  req.on('end', () => {
+    const info = resourceFor('', resource)!;
+    const o = JSON.parse(body) as KubeObject;
+    o.metadata = { ...o.metadata, namespace };
+    applyDefaults(info, o);
+    const errs = validateObject(info, o, undefined, { beforeAllocation: true });
+    if (errs.length > 0) return send(res, 422, invalidStatus(info.kind, o.metadata.name ?? '', errs));
+    send(res, 201, o);
+  });
+}
+
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
   const accept = req.headers.accept;
@@ -45,6 +62,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     return send(res, 200, body, discoveryContentType(format));
   }
   const m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(services|pods)$/.exec(url.pathname);
+  if (m && req.method === 'POST') return void create(req, res, m[1] ?? 'default', m[2]!);
   if (!m) return send(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 });
   const info = resourceFor('', m[2]!)!;
   let items = objects[m[2]!]!.filter((o) => !m[1] || o.metadata.namespace === m[1]);
@@ -134,6 +152,26 @@ describeE2E('kubectl renders kubeplane Tables', { commands: ['kubectl'] }, () =>
     // kubectl wraps the server's message with its own prefix, as against kube-apiserver.
     expect(bad.stderr.trim()).toBe(
       'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "spec.foo=1": field label not supported: spec.foo',
+    );
+  });
+
+  it('kubectl prints our 422 Invalid Status as it prints kube-apiserver\'s', async () => {
+    const file = join(dir, 'bad.json');
+    const svc = (ports: unknown) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad' }, spec: { ports } });
+    writeFileSync(file, svc([{ port: 80, targetPort: 70000 }]));
+    const one = await kubectl('create', '--validate=false', '-f', file);
+    expect(one.code).not.toBe(0);
+    expect(one.stderr.trim()).toBe('The Service "bad" is invalid: spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive');
+    writeFileSync(file, svc([{ port: 80, protocol: 'ICMP' }, { name: 'x', port: 80, protocol: 'ICMP' }]));
+    const many = await kubectl('create', '--validate=false', '-f', file);
+    expect(many.stderr.trim()).toBe(
+      [
+        'The Service "bad" is invalid: ',
+        '* spec.ports[0].name: Required value',
+        '* spec.ports[0].protocol: Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"',
+        '* spec.ports[1].protocol: Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"',
+        '* spec.ports[1]: Duplicate value: core.ServicePort{Name:"", Protocol:"ICMP", AppProtocol:(*string)(nil), Port:80, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}',
+      ].join('\n'),
     );
   });
 });
