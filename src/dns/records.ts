@@ -1,0 +1,310 @@
+// The record index: trimmed projections of Services, EndpointSlices, Namespaces and Pods,
+// kept current from informer events (never rebuilt per query). Every DNS-visible change
+// bumps `generation` (answer caches key on it) and `serial` (the SOA serial, unix time).
+import { isIP } from 'node:net';
+import type { EndpointSlice, Namespace, Pod, Service } from '../api/types.js';
+
+export type ServiceKind = 'ClusterIP' | 'Headless' | 'ExternalName';
+
+export interface PortRecord {
+  /** lower-case port name, '' when unnamed */
+  name: string;
+  /** lower-case protocol: tcp, udp, sctp */
+  protocol: string;
+  /** -1 for a slice without ports: address records only, no SRV */
+  port: number;
+}
+
+export interface ServiceRecord {
+  name: string;
+  namespace: string;
+  kind: ServiceKind;
+  clusterIPs: string[];
+  externalName: string;
+  ports: PortRecord[];
+}
+
+export interface EndpointRecord {
+  ip: string;
+  family: 4 | 6;
+  /** the DNS label: hostname, pod name (endpoint_pod_names) or the dashed IP, lower-case */
+  hostname: string;
+  ports: PortRecord[];
+}
+
+export interface ReverseTarget {
+  /** '' for a ClusterIP match */
+  hostname: string;
+  service: string;
+  namespace: string;
+}
+
+export interface RecordIndexOptions {
+  endpointPodNames?: boolean;
+  /** keep pod IPs (pods verified) */
+  pods?: boolean;
+}
+
+interface SliceRecord {
+  serviceKey: string;
+  endpoints: EndpointRecord[];
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+function key(namespace: string, name: string): string {
+  return `${namespace.toLowerCase()}/${name.toLowerCase()}`;
+}
+
+/** The endpoint's DNS label as CoreDNS derives it. */
+export function endpointHostname(ip: string, hostname: string | undefined, podName: string | undefined, endpointPodNames: boolean): string {
+  if (hostname) return hostname.toLowerCase();
+  if (endpointPodNames && podName && podName.length < 64) return podName.toLowerCase();
+  if (ip.includes(':')) {
+    const dashed = ip.replaceAll(':', '-');
+    // A label cannot end in '-': CoreDNS appends a 0 (2001-db8--  →  2001-db8--0).
+    return dashed.endsWith('-') ? dashed + '0' : dashed;
+  }
+  return ip.replaceAll('.', '-');
+}
+
+export function serviceRecord(svc: Service): ServiceRecord {
+  const spec = svc.spec ?? {};
+  const name = (svc.metadata.name ?? '').toLowerCase();
+  const namespace = (svc.metadata.namespace ?? 'default').toLowerCase();
+  let kind: ServiceKind = 'ClusterIP';
+  if (spec.type === 'ExternalName') kind = 'ExternalName';
+  else if (spec.clusterIP === 'None') kind = 'Headless';
+  const ips = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
+  return {
+    name,
+    namespace,
+    kind,
+    clusterIPs: kind === 'ClusterIP' ? ips.filter((ip) => isIP(ip) !== 0) : [],
+    externalName: kind === 'ExternalName' ? (spec.externalName ?? '').replace(/\.$/, '') : '',
+    ports: (spec.ports ?? []).map((p) => ({ name: (p.name ?? '').toLowerCase(), protocol: (p.protocol ?? 'TCP').toLowerCase(), port: p.port })),
+  };
+}
+
+function sliceRecord(slice: EndpointSlice, endpointPodNames: boolean): SliceRecord | undefined {
+  const svcName = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  if (!svcName || slice.addressType === 'FQDN') return undefined;
+  const ports: PortRecord[] = slice.ports?.length
+    ? slice.ports.map((p) => ({ name: (p.name ?? '').toLowerCase(), protocol: (p.protocol ?? 'TCP').toLowerCase(), port: p.port }))
+    : [{ name: '', protocol: 'tcp', port: -1 }];
+  const endpoints: EndpointRecord[] = [];
+  for (const ep of slice.endpoints ?? []) {
+    // ready unset means unknown, which counts as ready (as the API documents it).
+    if (ep.conditions?.ready === false) continue;
+    for (const ip of ep.addresses ?? []) {
+      const family = isIP(ip);
+      if (family === 0) continue;
+      endpoints.push({ ip, family: family as 4 | 6, hostname: endpointHostname(ip, ep.hostname, ep.targetRef?.name, endpointPodNames), ports });
+    }
+  }
+  return { serviceKey: key(slice.metadata.namespace ?? 'default', svcName), endpoints };
+}
+
+function serviceEqual(a: ServiceRecord, b: ServiceRecord): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class RecordIndex {
+  /** bumped on every DNS-visible change */
+  generation = 0;
+  /** SOA serial: unix time of the last DNS-visible change */
+  serial = Math.floor(Date.now() / 1000);
+  private readonly services = new Map<string, ServiceRecord>();
+  private readonly slices = new Map<string, SliceRecord>();
+  private readonly slicesByService = new Map<string, Set<string>>();
+  private readonly endpointCache = new Map<string, EndpointRecord[]>();
+  private readonly namespaces = new Set<string>();
+  private readonly podIPs = new Map<string, Map<string, number>>();
+  private readonly reverseClusterIP = new Map<string, string[]>();
+  private readonly changeListeners: (() => void)[] = [];
+  private reverseEndpoints: Map<string, ReverseTarget[]> | undefined;
+
+  constructor(readonly opts: RecordIndexOptions = {}) {}
+
+  onChange(fn: () => void): void {
+    this.changeListeners.push(fn);
+  }
+
+  private changed(): void {
+    this.generation++;
+    this.serial = Math.max(this.serial, Math.floor(Date.now() / 1000));
+    for (const fn of this.changeListeners) fn();
+  }
+
+  // ---- event intake ----------------------------------------------------------
+
+  upsertService(svc: Service): void {
+    const rec = serviceRecord(svc);
+    const k = key(rec.namespace, rec.name);
+    const old = this.services.get(k);
+    if (old && serviceEqual(old, rec)) return;
+    if (old) this.unindexClusterIPs(k, old);
+    this.services.set(k, rec);
+    for (const ip of rec.clusterIPs) push(this.reverseClusterIP, ip, k);
+    this.changed();
+  }
+
+  deleteService(svc: Service): void {
+    const k = key(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '');
+    const old = this.services.get(k);
+    if (!old) return;
+    this.unindexClusterIPs(k, old);
+    this.services.delete(k);
+    this.changed();
+  }
+
+  upsertEndpointSlice(slice: EndpointSlice): void {
+    const sk = key(slice.metadata.namespace ?? 'default', slice.metadata.name ?? '');
+    const rec = sliceRecord(slice, this.opts.endpointPodNames ?? false);
+    const old = this.slices.get(sk);
+    if (!rec) {
+      if (old) this.deleteEndpointSlice(slice);
+      return;
+    }
+    if (old && JSON.stringify(old) === JSON.stringify(rec)) return;
+    if (old) this.detachSlice(sk, old);
+    this.slices.set(sk, rec);
+    let set = this.slicesByService.get(rec.serviceKey);
+    if (!set) this.slicesByService.set(rec.serviceKey, (set = new Set()));
+    set.add(sk);
+    this.endpointCache.delete(rec.serviceKey);
+    this.reverseEndpoints = undefined;
+    this.changed();
+  }
+
+  deleteEndpointSlice(slice: EndpointSlice): void {
+    const sk = key(slice.metadata.namespace ?? 'default', slice.metadata.name ?? '');
+    const old = this.slices.get(sk);
+    if (!old) return;
+    this.detachSlice(sk, old);
+    this.slices.delete(sk);
+    this.reverseEndpoints = undefined;
+    this.changed();
+  }
+
+  upsertNamespace(ns: Namespace): void {
+    const name = (ns.metadata.name ?? '').toLowerCase();
+    if (this.namespaces.has(name)) return;
+    this.namespaces.add(name);
+    this.changed();
+  }
+
+  deleteNamespace(ns: Namespace): void {
+    if (this.namespaces.delete((ns.metadata.name ?? '').toLowerCase())) this.changed();
+  }
+
+  upsertPod(pod: Pod): void {
+    const ns = (pod.metadata.namespace ?? 'default').toLowerCase();
+    const k = key(ns, pod.metadata.name ?? '');
+    // Terminating pods are dropped, as CoreDNS's pod projection does.
+    const ips = pod.metadata.deletionTimestamp ? [] : (pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : []));
+    const before = this.podKeys.get(k) ?? [];
+    if (before.join() === ips.join()) return;
+    this.removePodIPs(ns, before);
+    for (const ip of ips) {
+      let m = this.podIPs.get(ns);
+      if (!m) this.podIPs.set(ns, (m = new Map()));
+      m.set(ip, (m.get(ip) ?? 0) + 1);
+    }
+    if (ips.length) this.podKeys.set(k, ips);
+    else this.podKeys.delete(k);
+    this.changed();
+  }
+
+  deletePod(pod: Pod): void {
+    const ns = (pod.metadata.namespace ?? 'default').toLowerCase();
+    const k = key(ns, pod.metadata.name ?? '');
+    const before = this.podKeys.get(k);
+    if (!before) return;
+    this.removePodIPs(ns, before);
+    this.podKeys.delete(k);
+    this.changed();
+  }
+
+  private readonly podKeys = new Map<string, string[]>();
+
+  private removePodIPs(ns: string, ips: string[]): void {
+    const m = this.podIPs.get(ns);
+    if (!m) return;
+    for (const ip of ips) {
+      const n = (m.get(ip) ?? 0) - 1;
+      if (n <= 0) m.delete(ip);
+      else m.set(ip, n);
+    }
+  }
+
+  private unindexClusterIPs(k: string, rec: ServiceRecord): void {
+    for (const ip of rec.clusterIPs) {
+      const list = this.reverseClusterIP.get(ip);
+      if (!list) continue;
+      const rest = list.filter((x) => x !== k);
+      if (rest.length) this.reverseClusterIP.set(ip, rest);
+      else this.reverseClusterIP.delete(ip);
+    }
+  }
+
+  private detachSlice(sk: string, old: SliceRecord): void {
+    const set = this.slicesByService.get(old.serviceKey);
+    set?.delete(sk);
+    if (set && set.size === 0) this.slicesByService.delete(old.serviceKey);
+    this.endpointCache.delete(old.serviceKey);
+  }
+
+  // ---- lookups (all names lower-case) ---------------------------------------
+
+  namespaceExists(ns: string): boolean {
+    return this.namespaces.has(ns);
+  }
+
+  service(namespace: string, name: string): ServiceRecord | undefined {
+    return this.services.get(`${namespace}/${name}`);
+  }
+
+  /** Ready endpoints of a service across all its slices. */
+  endpoints(namespace: string, name: string): EndpointRecord[] {
+    const k = `${namespace}/${name}`;
+    let eps = this.endpointCache.get(k);
+    if (eps) return eps;
+    eps = [];
+    for (const sk of this.slicesByService.get(k) ?? []) eps.push(...this.slices.get(sk)!.endpoints);
+    this.endpointCache.set(k, eps);
+    return eps;
+  }
+
+  podIPExists(namespace: string, ip: string): boolean {
+    return this.podIPs.get(namespace)?.has(ip) ?? false;
+  }
+
+  /** Services whose cluster IP this is, in insertion order. */
+  clusterIPOwners(ip: string): ServiceRecord[] {
+    return (this.reverseClusterIP.get(ip) ?? []).map((k) => this.services.get(k)!).filter(Boolean);
+  }
+
+  /** Endpoint names behind an IP; the reverse map is rebuilt lazily after slice changes. */
+  endpointOwners(ip: string): ReverseTarget[] {
+    if (!this.reverseEndpoints) {
+      const m = new Map<string, ReverseTarget[]>();
+      for (const rec of this.slices.values()) {
+        const [namespace, service] = rec.serviceKey.split('/') as [string, string];
+        for (const ep of rec.endpoints) push(m, ep.ip, { hostname: ep.hostname, service, namespace });
+      }
+      this.reverseEndpoints = m;
+    }
+    return this.reverseEndpoints.get(ip) ?? [];
+  }
+
+  get serviceCount(): number {
+    return this.services.size;
+  }
+}
+
+function push<V>(m: Map<string, V[]>, k: string, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
