@@ -38,7 +38,8 @@ const A = 'io.k8s.api.apps.v1.';
 const D = 'io.k8s.api.discovery.v1.';
 const N = 'io.k8s.api.networking.v1.';
 const L = 'io.k8s.api.coordination.v1.';
-export const PREFIXES = { meta: M, core: C, apps: A, discovery: D, networking: N, coordination: L };
+const S = 'io.k8s.api.autoscaling.v1.';
+export const PREFIXES = { meta: M, core: C, apps: A, discovery: D, networking: N, coordination: L, autoscaling: S };
 
 const byName: FieldExtras = { mergeKey: 'name', patchStrategy: 'merge', listType: 'map', listMapKeys: ['name'] };
 const byType: FieldExtras = { mergeKey: 'type', patchStrategy: 'merge', listType: 'map', listMapKeys: ['type'] };
@@ -737,6 +738,23 @@ export const DEFINITIONS: Record<string, Definition> = {
       numberUnavailable: ['int32', 8, 'Nodes that should run an available daemon pod but do not.'],
       collisionCount: ['int32', 9, 'Count of hash collisions.'],
       conditions: ['[]@' + A + 'DeploymentCondition', 10, 'Latest observations of the daemon set\'s state.', byType],
+    },
+  },
+
+  // ---- autoscaling/v1 Scale: the scale subresource of deployments and replica sets ----------
+  [S + 'Scale']: top('autoscaling', 'v1', 'Scale', 'Scale represents a scaling request for a resource.', {
+    spec: ['@' + S + 'ScaleSpec', 2, 'Desired behaviour of the scale.'],
+    status: ['@' + S + 'ScaleStatus', 3, 'Current status of the scale; read-only.'],
+  }),
+  [S + 'ScaleSpec']: {
+    description: 'Attributes of a scale subresource.',
+    fields: { replicas: ['int32', 1, 'Desired number of instances for the scaled object.'] },
+  },
+  [S + 'ScaleStatus']: {
+    description: 'Current status of a scale subresource.',
+    fields: {
+      replicas: ['int32', 1, 'Actual number of observed instances of the scaled object.', { required: true }],
+      selector: ['string', 2, 'Label query over pods that should match the replicas count, in string form.'],
     },
   },
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, type RunResult } from '../../helpers/cli.js';
+import { openapiV3Document, openapiV3Root } from '../../../src/apiserver/openapi/index.js';
 import { aggregatedDiscovery, apiGroupList, apiResourceList, apiVersions, discoveryContentType, negotiateDiscovery } from '../../../src/apiserver/discovery.js';
 
 export interface RecordedRequest {
@@ -31,9 +32,10 @@ function send(res: ServerResponse, code: number, body: unknown, contentType = 'a
 
 /**
  * Starts the stub. `handler` sees each request first and returns true when it answered it;
- * discovery is served with `legacyDiscovery` forcing the per-group form.
+ * discovery is served with `legacyDiscovery` forcing the per-group form, and /openapi/v3
+ * unless `openapi` is false.
  */
-export async function startKubectlStub(opts: { handler?: StubHandler; legacyDiscovery?: boolean } = {}): Promise<KubectlStub> {
+export async function startKubectlStub(opts: { handler?: StubHandler; legacyDiscovery?: boolean; openapi?: boolean } = {}): Promise<KubectlStub> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -52,6 +54,17 @@ export async function startKubectlStub(opts: { handler?: StubHandler; legacyDisc
         if (format === 'legacy') send(res, 200, path === '/api' ? apiVersions(`127.0.0.1:${port}`) : apiGroupList());
         else send(res, 200, aggregatedDiscovery(path === '/api' ? 'api' : 'apis', format), discoveryContentType(format));
         return;
+      }
+      if (opts.openapi !== false && path === '/openapi/v3') {
+        send(res, 200, openapiV3Root());
+        return;
+      }
+      if (opts.openapi !== false && path.startsWith('/openapi/v3/')) {
+        const doc = openapiV3Document(path.slice('/openapi/v3/'.length));
+        if (doc) {
+          send(res, 200, doc);
+          return;
+        }
       }
       const gv = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
       if (gv) {
