@@ -1,5 +1,8 @@
 import type { KubeObject } from '../api/types.js';
 import { objectKey } from '../api/types.js';
+import { logger } from '../observability/log.js';
+
+const log = logger('informer');
 
 export interface ResourceEventHandler<T extends KubeObject> {
   /** `isInInitialList` is true for objects delivered before the informer first synced. */
@@ -63,7 +66,7 @@ export class Store<T extends KubeObject> {
   /** Adds a handler; objects already cached are replayed to it as adds. */
   addEventHandler(handler: ResourceEventHandler<T>): void {
     this.handlers.push(handler);
-    if (handler.onAdd) for (const obj of this.items.values()) handler.onAdd(obj, !this.syncedFlag);
+    if (handler.onAdd) for (const obj of this.items.values()) guard(() => handler.onAdd!(obj, !this.syncedFlag));
   }
 
   addIndexer(name: string, fn: IndexFunc<T>): void {
@@ -91,8 +94,8 @@ export class Store<T extends KubeObject> {
     if (old && old.metadata.resourceVersion !== undefined && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
     this.items.set(key, obj);
     this.reindex(key, old, obj);
-    if (old) for (const h of this.handlers) h.onUpdate?.(old, obj);
-    else for (const h of this.handlers) h.onAdd?.(obj, !this.syncedFlag);
+    if (old) for (const h of this.handlers) guard(() => h.onUpdate?.(old, obj));
+    else for (const h of this.handlers) guard(() => h.onAdd?.(obj, !this.syncedFlag));
   }
 
   remove(obj: T): void {
@@ -101,7 +104,7 @@ export class Store<T extends KubeObject> {
     if (!old) return;
     this.items.delete(key);
     this.reindex(key, old, undefined);
-    for (const h of this.handlers) h.onDelete?.(old);
+    for (const h of this.handlers) guard(() => h.onDelete?.(old));
   }
 
   /**
@@ -126,6 +129,15 @@ export class Store<T extends KubeObject> {
       if (old) for (const v of fn(old)) removeFromIndex(index, v, key);
       if (obj) for (const v of fn(obj)) addToIndex(index, v, key);
     }
+  }
+}
+
+/** A throwing handler must not stop the others, nor the watch that feeds the cache. */
+function guard(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error('Event handler failed', err);
   }
 }
 
