@@ -18,13 +18,27 @@ export class PatchError extends Error {
     this.name = 'PatchError';
   }
 
+  /** The Status object kube-apiserver answers with for this error. */
+  toStatus(): { kind: 'Status'; apiVersion: 'v1'; metadata: Record<string, never>; status: 'Failure'; message: string; reason: string; details?: { causes: PatchCause[] }; code: number } {
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      ...(this.causes.length > 0 ? { details: { causes: this.causes } } : {}),
+      code: this.code,
+    };
+  }
+
   static badRequest(message: string): PatchError {
     return new PatchError(400, 'BadRequest', message);
   }
 
   /** kube-apiserver's answer when a well-formed patch cannot be applied to the object. */
   static unprocessable(detail: string): PatchError {
-    return new PatchError(422, 'Invalid', `the server rejected our request due to an error in our request`, [{ message: detail }]);
+    return new PatchError(422, 'Invalid', `the server rejected our request due to an error in our request`, [{ reason: 'UnexpectedServerResponse', message: detail }]);
   }
 }
 
