@@ -205,8 +205,9 @@ class LabelParser {
   }
 }
 
+/** Go's %#v of a []string, as apimachinery 1.32 prints a bad value list. */
 function formatValues(vals: string[]): string {
-  return JSON.stringify(vals);
+  return `[]string{${vals.map((v) => JSON.stringify(v)).join(', ')}}`;
 }
 
 /** NewRequirement's checks; the message is the field.ErrorList aggregate upstream returns. */

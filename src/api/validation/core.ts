@@ -16,16 +16,14 @@ const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 
 export function validateNamespace(ns: Obj, old?: Obj): FieldError[] {
-  const errs = old ? validateObjectMetaUpdate(ns.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(ns.metadata, false, nameIsDNSLabel));
+  const errs = old ? validateObjectMetaUpdate(ns.metadata, old.metadata) : validateObjectMeta(ns.metadata, false, nameIsDNSLabel);
   for (const f of arr(ns.spec?.finalizers)) errs.push(...invalidEach('spec.finalizers', f, isQualifiedName(String(f))));
   return errs;
 }
 
 export function validateNode(node: Obj, old?: Obj): FieldError[] {
   const spec = obj(node.spec);
-  const errs = old ? validateObjectMetaUpdate(node.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(node.metadata, false, nameIsDNSSubdomain));
+  const errs = old ? validateObjectMetaUpdate(node.metadata, old.metadata) : validateObjectMeta(node.metadata, false, nameIsDNSSubdomain);
   const cidrs = arr(spec.podCIDRs);
   cidrs.forEach((c, i) => {
     if (typeof c !== 'string' || !parseCIDR(c)) errs.push(invalid(`spec.podCIDRs[${i}]`, c, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
@@ -65,8 +63,7 @@ function validateDataKeys(o: Obj, field: 'data' | 'binaryData' | 'stringData', o
 }
 
 export function validateConfigMap(cm: Obj, old?: Obj): FieldError[] {
-  const errs = old ? validateObjectMetaUpdate(cm.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(cm.metadata, true, nameIsDNSSubdomain));
+  const errs = old ? validateObjectMetaUpdate(cm.metadata, old.metadata) : validateObjectMeta(cm.metadata, true, nameIsDNSSubdomain);
   const d = validateDataKeys(cm, 'data', obj(cm.binaryData), 'binaryData', false);
   const b = validateDataKeys(cm, 'binaryData', obj(cm.data), 'data', true);
   errs.push(...d.errs, ...b.errs);
@@ -84,8 +81,7 @@ function immutableContent(o: Obj, old: Obj, fields: string[]): FieldError[] {
 }
 
 export function validateSecret(s: Obj, old?: Obj): FieldError[] {
-  const errs = old ? validateObjectMetaUpdate(s.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(s.metadata, true, nameIsDNSSubdomain));
+  const errs = old ? validateObjectMetaUpdate(s.metadata, old.metadata) : validateObjectMeta(s.metadata, true, nameIsDNSSubdomain);
   const d = validateDataKeys(s, 'data', undefined, '', true);
   errs.push(...d.errs);
   if (d.size > MAX_SECRET_SIZE) errs.push(tooLong('data', MAX_SECRET_SIZE));
@@ -117,14 +113,12 @@ export function validateSecret(s: Obj, old?: Obj): FieldError[] {
 }
 
 export function validateServiceAccount(sa: Obj, old?: Obj): FieldError[] {
-  const errs = old ? validateObjectMetaUpdate(sa.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(sa.metadata, true, nameIsDNSSubdomain));
+  const errs = old ? validateObjectMetaUpdate(sa.metadata, old.metadata) : validateObjectMeta(sa.metadata, true, nameIsDNSSubdomain);
   return errs;
 }
 
 export function validateEvent(ev: Obj, old?: Obj): FieldError[] {
-  const errs = old ? validateObjectMetaUpdate(ev.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(ev.metadata, true, nameIsDNSSubdomain));
+  const errs = old ? validateObjectMetaUpdate(ev.metadata, old.metadata) : validateObjectMeta(ev.metadata, true, nameIsDNSSubdomain);
   const involvedNs = ev.involvedObject?.namespace;
   if (involvedNs && ev.metadata?.namespace && involvedNs !== ev.metadata.namespace)
     errs.push(invalid('involvedObject.namespace', involvedNs, 'does not match event.namespace'));
@@ -133,8 +127,7 @@ export function validateEvent(ev: Obj, old?: Obj): FieldError[] {
 }
 
 export function validateEndpoints(ep: Obj, old?: Obj): FieldError[] {
-  const errs = old ? validateObjectMetaUpdate(ep.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(ep.metadata, true, nameIsDNSSubdomain));
+  const errs = old ? validateObjectMetaUpdate(ep.metadata, old.metadata) : validateObjectMeta(ep.metadata, true, nameIsDNSSubdomain);
   arr(ep.subsets).forEach((ss: Obj, i) => {
     const p = `subsets[${i}]`;
     const addrs = [...arr(ss?.addresses).map((a, j) => [a, `${p}.addresses[${j}]`] as const), ...arr(ss?.notReadyAddresses).map((a, j) => [a, `${p}.notReadyAddresses[${j}]`] as const)];
@@ -165,8 +158,7 @@ export function validateEndpoints(ep: Obj, old?: Obj): FieldError[] {
 
 export function validateLease(lease: Obj, old?: Obj): FieldError[] {
   const spec = obj(lease.spec);
-  const errs = old ? validateObjectMetaUpdate(lease.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(lease.metadata, true, nameIsDNSSubdomain));
+  const errs = old ? validateObjectMetaUpdate(lease.metadata, old.metadata) : validateObjectMeta(lease.metadata, true, nameIsDNSSubdomain);
   if (spec.leaseDurationSeconds !== undefined && spec.leaseDurationSeconds !== null && !(spec.leaseDurationSeconds > 0))
     errs.push(invalid('spec.leaseDurationSeconds', spec.leaseDurationSeconds, 'must be greater than 0'));
   if (typeof spec.leaseTransitions === 'number' && spec.leaseTransitions < 0)

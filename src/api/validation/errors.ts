@@ -43,16 +43,59 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   FieldValueTypeInvalid: 'Invalid value',
 };
 
+/** Go's %q, which JSON.stringify matches for the printable strings objects carry. */
+export function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * The value as kube-apiserver 1.32's field.Error prints it: numbers and booleans plain, strings
+ * quoted, a nil pointer as "null", and anything composite in Go's %#v syntax. A value built with
+ * RawValue is printed as given (for Go types we can only spell out by hand).
+ */
 function renderValue(v: unknown): string {
   if (v instanceof RawValue) return v.text;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === undefined || v === null) return 'null';
+  if (typeof v === 'string') return goQuote(v);
+  if (v === undefined || v === null) return goQuote('null');
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return goStrings(v as string[]).text;
+  if (typeof v === 'object' && Object.values(v as object).every((x) => typeof x === 'string')) return goStringMap(v as Record<string, string>).text;
   try {
     return JSON.stringify(v) ?? 'null';
   } catch {
     return String(v);
   }
+}
+
+/** `[]string{"a", "b"}`, or `[]string(nil)` for an absent list. */
+export function goStrings(list: readonly string[] | null | undefined): RawValue {
+  if (!list) return new RawValue('[]string(nil)');
+  return new RawValue(`[]string{${list.map((x) => goQuote(String(x))).join(', ')}}`);
+}
+
+/** `map[string]string{"a":"b"}` with sorted keys, or `map[string]string(nil)`. */
+export function goStringMap(m: Record<string, string> | null | undefined): RawValue {
+  if (!m) return new RawValue('map[string]string(nil)');
+  const keys = Object.keys(m).sort();
+  return new RawValue(`map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(String(m[k]))}`).join(', ')}}`);
+}
+
+/** intstr.IntOrString as %#v prints it. */
+export function goIntOrString(v: unknown): RawValue {
+  if (typeof v === 'string') return new RawValue(`intstr.IntOrString{Type:1, IntVal:0, StrVal:${goQuote(v)}}`);
+  return new RawValue(`intstr.IntOrString{Type:0, IntVal:${typeof v === 'number' ? Math.trunc(v) : 0}, StrVal:""}`);
+}
+
+/** metav1.LabelSelector (dereferenced, as field.Error does with pointers) in %#v form. */
+export function goLabelSelector(sel: unknown): RawValue {
+  if (sel === null || sel === undefined) return new RawValue(goQuote('null'));
+  const s = sel as { matchLabels?: Record<string, string>; matchExpressions?: { key?: string; operator?: string; values?: string[] }[] };
+  const exprs = Array.isArray(s.matchExpressions)
+    ? `[]v1.LabelSelectorRequirement{${s.matchExpressions
+        .map((e) => `v1.LabelSelectorRequirement{Key:${goQuote(String(e?.key ?? ''))}, Operator:${goQuote(String(e?.operator ?? ''))}, Values:${goStrings(e?.values).text}}`)
+        .join(', ')}}`
+    : '[]v1.LabelSelectorRequirement(nil)';
+  return new RawValue(`v1.LabelSelector{MatchLabels:${goStringMap(s.matchLabels).text}, MatchExpressions:${exprs}}`);
 }
 
 /** The message without the field path (a StatusCause's message). */

@@ -1,6 +1,6 @@
 // Ingress and IngressClass validation (pkg/apis/networking/validation).
 
-import { type FieldError, immutable, invalid, invalidEach, notSupported, required, tooLong } from './errors.js';
+import { type FieldError, RawValue, immutable, invalid, invalidEach, notSupported, required, tooLong } from './errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import {
   isDNS1035Label,
@@ -109,7 +109,8 @@ function validateIngressSpec(spec: Obj): FieldError[] {
   const errs: FieldError[] = [];
   const rules = arr(spec.rules);
   const hasDefault = spec.defaultBackend !== undefined && spec.defaultBackend !== null;
-  if (rules.length === 0 && !hasDefault) errs.push(invalid('spec', spec.rules ?? null, 'either `defaultBackend` or `rules` must be specified'));
+  if (rules.length === 0 && !hasDefault)
+    errs.push(invalid('spec', new RawValue(Array.isArray(spec.rules) ? '[]networking.IngressRule{}' : '[]networking.IngressRule(nil)'), 'either `defaultBackend` or `rules` must be specified'));
   if (hasDefault) errs.push(...validateBackend(spec.defaultBackend, 'spec.defaultBackend'));
   if (rules.length > 0) errs.push(...validateRules(rules));
   arr(spec.tls).forEach((tls: Obj, i) => {
@@ -124,8 +125,7 @@ function validateIngressSpec(spec: Obj): FieldError[] {
 
 export function validateIngress(ing: Obj, old?: Obj): FieldError[] {
   const spec: Obj = ing.spec && typeof ing.spec === 'object' ? ing.spec : {};
-  const errs = old ? validateObjectMetaUpdate(ing.metadata, old.metadata) : [];
-  errs.push(...validateObjectMeta(ing.metadata, true, nameIsDNSSubdomain));
+  const errs = old ? validateObjectMetaUpdate(ing.metadata, old.metadata) : validateObjectMeta(ing.metadata, true, nameIsDNSSubdomain);
   errs.push(...validateIngressSpec(spec));
   const annotation = ing.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION];
   if (!old && annotation !== undefined && spec.ingressClassName !== undefined && spec.ingressClassName !== null && annotation !== spec.ingressClassName)

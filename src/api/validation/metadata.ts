@@ -21,6 +21,33 @@ export function validateLabels(labels: Record<string, string> | undefined, path:
   return errs;
 }
 
+/** unversionedvalidation.ValidateLabelSelector: matchLabels and each matchExpressions entry. */
+export function validateLabelSelector(sel: unknown, path: string): FieldError[] {
+  if (!sel || typeof sel !== 'object') return [];
+  const s = sel as { matchLabels?: Record<string, string>; matchExpressions?: unknown };
+  const errs = validateLabels(s.matchLabels, `${path}.matchLabels`);
+  (Array.isArray(s.matchExpressions) ? s.matchExpressions : []).forEach((raw, i) => {
+    const e = (raw ?? {}) as { key?: string; operator?: string; values?: unknown };
+    const p = `${path}.matchExpressions[${i}]`;
+    const values = Array.isArray(e.values) ? e.values : [];
+    switch (e.operator) {
+      case 'In':
+      case 'NotIn':
+        if (values.length === 0) errs.push(required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        if (values.length > 0) errs.push(forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+        break;
+      default:
+        errs.push(invalid(`${p}.operator`, e.operator ?? '', 'not a valid selector operator'));
+    }
+    errs.push(...invalidEach(`${p}.key`, e.key ?? '', isQualifiedName(String(e.key ?? ''))));
+    values.forEach((v, j) => errs.push(...invalidEach(`${p}.values[${j}]`, v, isValidLabelValue(String(v)))));
+  });
+  return errs;
+}
+
 export function validateAnnotations(annotations: Record<string, string> | undefined, path: string): FieldError[] {
   const errs: FieldError[] = [];
   let size = 0;

@@ -252,30 +252,54 @@ export function validateService(svc: Obj, opts: ServiceValidationOptions = {}): 
   return [...validateObjectMeta(svc.metadata, true, nameIsDNS1035Label), ...validateServiceSpec(svc, opts)];
 }
 
+/** ipFamilyPolicy as field.Error prints the dereferenced pointer: the string, or "null". */
+const policyValue = (spec: Obj): unknown => (typeof spec.ipFamilyPolicy === 'string' ? spec.ipFamilyPolicy : null);
+
 /**
- * Cluster IPs and IP families may be added (upgrade to dual-stack) or the secondary released
- * (downgrade, only with SingleStack), never changed; moves to or from ExternalName are exempt.
+ * validateUpgradeDowngradeClusterIPs: a secondary cluster IP may be added (dual-stack upgrade)
+ * or released (only with SingleStack), the primary never changes; ExternalName moves are exempt.
  */
-function validateUpgradeDowngrade(spec: Obj, old: Obj, key: 'clusterIPs' | 'ipFamilies', noun: string): FieldError[] {
+function validateClusterIPsUpgrade(spec: Obj, old: Obj): FieldError[] {
   if (old.type === 'ExternalName' || spec.type === 'ExternalName') return [];
   if (isHeadless(old) && isHeadless(spec)) return [];
   const errs: FieldError[] = [];
-  const cur = arr(spec[key]);
-  const prev = arr(old[key]);
-  const p0 = `spec.${key}[0]`;
-  // Upstream reports the new clusterIPs as the value for both lists.
-  const shown = key === 'clusterIPs' ? cur : arr(spec.clusterIPs);
+  const cur = arr(spec.clusterIPs);
+  const prev = arr(old.clusterIPs);
   if (prev.length === cur.length) {
-    prev.forEach((v, i) => {
-      if (v !== cur[i]) errs.push(invalid(key === 'clusterIPs' ? `spec.clusterIPs[${i}]` : p0, cur, 'may not change once set'));
+    prev.forEach((ip, i) => {
+      if (ip !== cur[i]) errs.push(invalid(`spec.clusterIPs[${i}]`, cur, 'may not change once set'));
     });
   } else if (prev.length > cur.length) {
-    if (cur.length === 0) errs.push(invalid(p0, cur, `primary ${noun} can not be unset`));
-    if (cur.length > 0 && cur[0] !== prev[0]) errs.push(invalid(p0, shown, 'may not change once set'));
+    if (cur.length === 0) errs.push(invalid('spec.clusterIPs[0]', cur, 'primary clusterIP can not be unset'));
+    if (prev.length > 0 && cur.length > 0 && cur[0] !== prev[0]) errs.push(invalid('spec.clusterIPs[0]', cur, 'may not change once set'));
     if (cur.length === 1 && spec.ipFamilyPolicy !== 'SingleStack')
-      errs.push(invalid(p0, shown, `\`ipFamilyPolicy\` must be set to 'SingleStack' when releasing the secondary ${noun}`));
+      errs.push(invalid('spec.ipFamilyPolicy', policyValue(spec), "must be set to 'SingleStack' when releasing the secondary clusterIP"));
   } else if (prev.length > 0 && cur[0] !== prev[0]) {
-    errs.push(invalid(p0, shown, 'may not change once set'));
+    errs.push(invalid('spec.clusterIPs[0]', cur, 'may not change once set'));
+  }
+  return errs;
+}
+
+/** validateUpgradeDowngradeIPFamilies, including upstream's choice of values to print. */
+function validateIPFamiliesUpgrade(spec: Obj, old: Obj): FieldError[] {
+  if (old.type === 'ExternalName' || spec.type === 'ExternalName') return [];
+  // Headless services may change families, and moves to or from headless are not checked.
+  if (isHeadless(old) || isHeadless(spec)) return [];
+  const errs: FieldError[] = [];
+  const cur = arr(spec.ipFamilies);
+  const prev = arr(old.ipFamilies);
+  const ips = arr(spec.clusterIPs);
+  if (prev.length === cur.length) {
+    prev.forEach((f, i) => {
+      if (f !== cur[i]) errs.push(invalid('spec.ipFamilies[0]', cur, 'may not change once set'));
+    });
+  } else if (prev.length > cur.length) {
+    if (ips.length === 0) errs.push(invalid('spec.ipFamilies[0]', cur, 'primary ipFamily can not be unset'));
+    if (cur.length > 0 && cur[0] !== prev[0]) errs.push(invalid('spec.ipFamilies[0]', ips, 'may not change once set'));
+    if (cur.length === 1 && spec.ipFamilyPolicy !== 'SingleStack')
+      errs.push(invalid('spec.ipFamilyPolicy', policyValue(spec), "must be set to 'SingleStack' when releasing the secondary ipFamily"));
+  } else if (prev.length > 0 && cur.length > 0 && cur[0] !== prev[0]) {
+    errs.push(invalid('spec.ipFamilies[0]', ips, 'may not change once set'));
   }
   return errs;
 }
@@ -285,12 +309,12 @@ export function validateServiceUpdate(svc: Obj, old: Obj, opts: ServiceValidatio
   const oldSpec: Obj = old.spec ?? {};
   const errs = [
     ...validateObjectMetaUpdate(svc.metadata, old.metadata),
-    ...validateUpgradeDowngrade(spec, oldSpec, 'clusterIPs', 'clusterIP'),
-    ...validateUpgradeDowngrade(spec, oldSpec, 'ipFamilies', 'ipFamily'),
+    ...validateClusterIPsUpgrade(spec, oldSpec),
+    ...validateIPFamiliesUpgrade(spec, oldSpec),
   ];
   // loadBalancerClass is fixed once a LoadBalancer has one.
   if (oldSpec.type === 'LoadBalancer' && spec.type === 'LoadBalancer' && (oldSpec.loadBalancerClass ?? null) !== (spec.loadBalancerClass ?? null))
-    errs.push(invalid('spec.loadBalancerClass', spec.loadBalancerClass ?? null, 'may not change once set'));
+    errs.push(invalid('spec.loadBalancerClass', typeof spec.loadBalancerClass === 'string' ? spec.loadBalancerClass : null, 'may not change once set'));
   errs.push(...validateService(svc, opts));
   return errs;
 }

@@ -117,7 +117,7 @@ describe('selectorFromLabelSelector / selectorFromSet', () => {
   it('rejects an unknown operator and empty In values', () => {
     expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] })).toThrow('"Gt" is not a valid label selector operator');
     expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).toThrow(
-      "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty",
+      "values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty",
     );
   });
   it('selectorFromSet matches supersets only', () => {

@@ -86,7 +86,7 @@ describe('Ingress and IngressClass', () => {
     ).toEqual([]);
   });
   const cases: [string, unknown, string[]][] = [
-    ['neither rules nor default', {}, ['spec: Invalid value: null: either `defaultBackend` or `rules` must be specified']],
+    ['neither rules nor default', {}, ['spec: Invalid value: []networking.IngressRule(nil): either `defaultBackend` or `rules` must be specified']],
     ['IP host', { rules: [{ host: '10.0.0.1' }] }, ['spec.rules[0].host: Invalid value: "10.0.0.1": must be a DNS name, not an IP address']],
     ['pathType required', { rules: [{ http: { paths: [{ path: '/', backend }] } }] }, ['spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified']],
     ['relative Prefix path', { rules: [{ http: { paths: [{ path: 'api', pathType: 'Prefix', backend }] } }] }, ['spec.rules[0].http.paths[0].path: Invalid value: "api": must be an absolute path']],
@@ -151,22 +151,52 @@ describe('workloads', () => {
     expect(check('apps', 'daemonsets', deploy({}))).toEqual([]);
   });
   it('selector rules', () => {
-    expect(check('apps', 'deployments', deploy({ selector: undefined }))).toEqual(['spec.selector: Required value']);
-    expect(check('apps', 'deployments', deploy({ selector: {} }))).toEqual(['spec.selector: Invalid value: {}: empty selector is invalid for deployment']);
-    expect(check('apps', 'deployments', deploy({ selector: { matchLabels: { app: 'api' } } }))).toEqual([
-      'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match template `labels`',
+    // A nil selector selects nothing, so upstream also reports the template mismatch.
+    expect(check('apps', 'deployments', deploy({ selector: undefined }))).toEqual([
+      'spec.selector: Required value',
+      'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
     ]);
+    expect(check('apps', 'deployments', deploy({ selector: {} }))).toEqual([
+      'spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment',
+    ]);
+    expect(check('apps', 'deployments', deploy({ selector: { matchLabels: { app: 'api' } } }))).toEqual([
+      'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
+    ]);
+    expect(check('apps', 'deployments', deploy({ selector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }))).toEqual([
+      "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+      'spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement{v1.LabelSelectorRequirement{Key:"app", Operator:"In", Values:[]string(nil)}}}: invalid label selector',
+    ]);
+    // DaemonSets report no Required error for a missing selector, only the mismatch.
+    expect(check('apps', 'daemonsets', deploy({ selector: undefined }))).toEqual([
+      'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
+    ]);
+    expect(check('apps', 'daemonsets', deploy({ selector: {} }))[0]).toMatch(/^spec\.selector: Invalid value: v1\.LabelSelector\{.*\}: empty selector is invalid for daemonset$/);
     expect(check('apps', 'deployments', deploy({ selector: { matchLabels: { app: 'web', v: '2' } }, template: { ...template, metadata: { labels: { app: 'web', v: '2' } } } }), deploy({}))).toEqual([
-      'spec.selector: Invalid value: {"matchLabels":{"app":"web","v":"2"}}: field is immutable',
+      'spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"web", "v":"2"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable',
     ]);
   });
   it('counts and strategy', () => {
     expect(check('apps', 'deployments', deploy({ replicas: -1 }))).toEqual(['spec.replicas: Invalid value: -1: must be greater than or equal to 0']);
     expect(check('apps', 'deployments', deploy({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } } }))).toEqual([
-      'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "0%": may not be 0 when `maxSurge` is 0',
+      'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"0%"}: may not be 0 when `maxSurge` is 0',
     ]);
     expect(check('apps', 'deployments', deploy({ strategy: { type: 'Recreate', rollingUpdate: {} } }))).toEqual([
       "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'",
+    ]);
+    expect(check('apps', 'deployments', deploy({ strategy: { type: 'Canary' } }))).toEqual([
+      'spec.strategy: Unsupported value: apps.DeploymentStrategy{Type:"Canary", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}: supported values: "Recreate", "RollingUpdate"',
+    ]);
+    const ds = (rollingUpdate: unknown) => check('apps', 'daemonsets', deploy({ updateStrategy: { type: 'RollingUpdate', rollingUpdate } }));
+    expect(ds({ maxUnavailable: 0, maxSurge: 0 })).toEqual(['spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0']);
+    expect(ds({ maxUnavailable: 1, maxSurge: '10%' })).toEqual([
+      'spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"10%"}: may not be set when maxUnavailable is non-zero',
+    ]);
+    expect(ds({ maxUnavailable: '150%', maxSurge: 0 })).toEqual([
+      'spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"150%"}: must not be greater than 100%',
+    ]);
+    expect(ds({ maxUnavailable: 'ten', maxSurge: 0 })).toEqual([
+      `spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"ten"}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')`,
+      'spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0',
     ]);
     expect(check('apps', 'deployments', deploy({ template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } }))).toEqual([
       'spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"',

@@ -91,7 +91,7 @@ describe('Service validation', () => {
     [
       'two IPv4 clusterIPs',
       { ports: [{ port: 80 }], clusterIP: '10.0.0.1', clusterIPs: ['10.0.0.1', '10.0.0.2'], ipFamilyPolicy: 'RequireDualStack' },
-      ['spec.clusterIPs: Invalid value: ["10.0.0.1","10.0.0.2"]: may specify no more than one IP for each IP family'],
+      ['spec.clusterIPs: Invalid value: []string{"10.0.0.1", "10.0.0.2"}: may specify no more than one IP for each IP family'],
     ],
     ['duplicate family', { ports: [{ port: 80 }], ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv4'] }, ['spec.ipFamilies[1]: Duplicate value: "IPv4"']],
     [
@@ -136,9 +136,18 @@ describe('Service validation', () => {
     const old = svc({ clusterIP: '10.96.0.5', ports: [{ port: 80 }] }, 'web', { uid: 'u1', resourceVersion: '5' });
     const changed = svc({ clusterIP: '10.96.0.6', clusterIPs: ['10.96.0.5'], ports: [{ port: 80 }] }, 'web', { uid: 'u1', resourceVersion: '5' });
     normalizeClusterIPs(changed, old);
-    expect(messages(changed, old)).toEqual(['spec.clusterIPs[0]: Invalid value: ["10.96.0.6"]: may not change once set']);
+    expect(messages(changed, old)).toEqual(['spec.clusterIPs[0]: Invalid value: []string{"10.96.0.6"}: may not change once set']);
     const toExternal = svc({ type: 'ExternalName', externalName: 'x.example' }, 'web', { uid: 'u1' });
     expect(messages(toExternal, old)).toEqual([]);
+    // Releasing the secondary IP needs SingleStack.
+    const dual = svc({ clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5', 'fd00::5'], ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80 }] }, 'web', { uid: 'u1' });
+    const single = svc({ clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80 }] }, 'web', { uid: 'u1' });
+    expect(messages(single, dual)).toEqual([
+      'spec.ipFamilyPolicy: Invalid value: "PreferDualStack": must be set to \'SingleStack\' when releasing the secondary clusterIP',
+      'spec.ipFamilyPolicy: Invalid value: "PreferDualStack": must be set to \'SingleStack\' when releasing the secondary ipFamily',
+    ]);
+    (single as unknown as { spec: { ipFamilyPolicy: string } }).spec.ipFamilyPolicy = 'SingleStack';
+    expect(messages(single, dual)).toEqual([]);
     const same = svc({ clusterIP: '10.96.0.5', ports: [{ port: 8080 }] }, 'web', { uid: 'u1' });
     expect(messages(same, old)).toEqual([]);
   });
