@@ -35,7 +35,7 @@ function send(res: ServerResponse, code: number, body: unknown, contentType = 'a
  * discovery is served with `legacyDiscovery` forcing the per-group form, and /openapi/v3
  * unless `openapi` is false.
  */
-export async function startKubectlStub(opts: { handler?: StubHandler; legacyDiscovery?: boolean; openapi?: boolean } = {}): Promise<KubectlStub> {
+export async function startKubectlStub(opts: { handler?: StubHandler; legacyDiscovery?: boolean; openapi?: boolean; minor?: string } = {}): Promise<KubectlStub> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -46,7 +46,9 @@ export async function startKubectlStub(opts: { handler?: StubHandler; legacyDisc
       if (opts.handler?.(rec, res)) return;
       const path = rec.url.split('?')[0]!;
       if (path === '/version') {
-        send(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.4', platform: 'linux/amd64' });
+        // The kubectl dispatcher runs the bundled kubectl whose minor matches this one.
+        const minor = opts.minor ?? '32';
+        send(res, 200, { major: '1', minor, gitVersion: `v1.${minor}.0`, platform: 'linux/amd64' });
         return;
       }
       if (path === '/api' || path === '/apis') {

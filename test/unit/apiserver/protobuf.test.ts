@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProtobufDecodeError, decodeProtobuf, encodeProtobuf, isProtobufContentType } from '../../../src/apiserver/protobuf/index.js';
+import { unknownFields } from '../../../src/apiserver/openapi/index.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { describeE2E } from '../../helpers/e2e.js';
 import { startKubectlStub, type KubectlStub } from './kubectl-stub.js';
@@ -114,13 +115,14 @@ describe('encodeProtobuf / decodeProtobuf round trip', () => {
   });
 });
 
-describeE2E('decodes what the real kubectl sends', { commands: ['kubectl', 'openssl'] }, () => {
+for (const minor of ['32', '33']) describeE2E(`decodes what the real kubectl 1.${minor} sends`, { commands: ['kubectl', 'openssl'] }, () => {
   let stub: KubectlStub;
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kp-proto-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=web', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
     stub = await startKubectlStub({
+      minor,
       handler: (req, res) => {
         if (req.method !== 'POST') return false;
         try {
@@ -170,6 +172,9 @@ describeE2E('decodes what the real kubectl sends', { commands: ['kubectl', 'open
     const expected = await stub.kubectl(dry);
     expect(expected.code).toBe(0);
     expect(decoded).toEqual(JSON.parse(expected.stdout));
+    // The schema knows every field kubectl fills in, so strict field validation accepts them.
+    const [group, version] = decoded.apiVersion!.includes('/') ? decoded.apiVersion!.split('/') : ['', decoded.apiVersion!];
+    expect(unknownFields({ group: group!, version: version!, kind: decoded.kind! }, decoded)).toEqual([]);
   });
 
   it('kubectl create secret tls', async () => {
