@@ -7,7 +7,7 @@
 import type { KubeObject, ManagedFieldsEntry } from '../../api/types.js';
 import { apiVersionOf, type ResourceInfo } from '../../api/resources.js';
 import { ApplyConflictError, PatchError, type ApplyConflict } from './errors.js';
-import { FieldSet, itemKey, pathString, pathsOf, removeAt, valueAt, type FieldPath } from './fieldset.js';
+import { FieldSet, associativeListErrors, itemKey, pathString, pathsOf, removeAt, valueAt, type FieldPath } from './fieldset.js';
 import { childSchema, clone, deepEqual, isObject, rootSchema, type Schema } from './schema-node.js';
 
 type Info = Pick<ResourceInfo, 'group' | 'version' | 'kind' | 'subresources'>;
@@ -145,6 +145,8 @@ export function serverSideApply(info: Info, current: KubeObject | undefined, app
   const config = clone(applied) as KubeObject & { status?: unknown };
   // An apply to the main resource leaves status alone, as the status subresource owns it.
   if (info.subresources.includes('status')) delete config.status;
+  const keyErrors = associativeListErrors(config, schema);
+  if (keyErrors.length > 0) throw PatchError.badRequest(`failed to create typed patch object (${apiVersionOf(info)}, Kind=${info.kind}): ${keyErrors.join('; ')}`);
 
   const appliedSet = tracked(pathsOf(config, schema), info, undefined);
   const managers = managersOf(current);

@@ -236,3 +236,35 @@ export function pathString(path: FieldPath): string {
     })
     .join('');
 }
+
+/**
+ * Problems that make an applied configuration unusable as a field set: associative-list
+ * items without a key field (and no default for it), and two items with the same key.
+ */
+export function associativeListErrors(value: unknown, schema: Schema): string[] {
+  const errors: string[] = [];
+  const walk = (v: unknown, s: Schema, path: string): void => {
+    if (s.t === 'list') {
+      if (!Array.isArray(v)) return;
+      const keys = s.extras.listType === 'map' ? s.extras.listMapKeys : undefined;
+      const seen = new Set<string>();
+      v.forEach((item, i) => {
+        if (keys) {
+          const missing = keys.find((k) => !isObject(item) || (item[k] === undefined && keyFieldDefault(s.item, k) === undefined));
+          if (missing !== undefined) errors.push(`${path}: element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(missing)} (and doesn't have default value)`);
+          else {
+            const key = keyElement(itemKey(item, keys, s.item)!);
+            if (seen.has(key)) errors.push(`${path}: duplicate entries for key ${pathString([key])}`);
+            seen.add(key);
+          }
+        }
+        walk(item, s.item, `${path}[${i}]`);
+      });
+      return;
+    }
+    if (!isObject(v) || s.t === 'scalar') return;
+    for (const [k, cv] of Object.entries(v)) walk(cv, childSchema(s, k).schema, `${path}.${k}`);
+  };
+  walk(value, schema, '');
+  return errors;
+}

@@ -131,6 +131,19 @@ describe('serverSideApply', () => {
     expect(out.status).toBeUndefined();
   });
 
+  it.each([
+    ['a list item without its key', [{ targetPort: 80 }], '.spec.ports: element 0: associative list with keys has an element that omits key field "port"'],
+    ['two items with one key', [{ port: 80 }, { port: 80, protocol: 'TCP', name: 'x' }], '.spec.ports: duplicate entries for key [port=80,protocol="TCP"]'],
+  ])('rejects %s with 400', (_n, ports, message) => {
+    try {
+      serverSideApply(services, undefined, svcConfig({}, ports), { fieldManager: 'kubectl', force: false, time: T1 });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as PatchError).code).toBe(400);
+      expect((e as PatchError).message).toContain(message);
+    }
+  });
+
   it('rejects managedFields in the applied configuration and a missing field manager', () => {
     const bad = svcConfig();
     bad.metadata.managedFields = [];
