@@ -14,7 +14,7 @@ import { validateIngress, validateIngressClass } from './ingress.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { nameIsDNSSubdomain } from './names.js';
 import { validatePod, validatePodUpdate } from './pod.js';
-import { type ServiceValidationOptions, validateService, validateServiceUpdate } from './service.js';
+import { type ServiceValidationOptions, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.js';
 import { validateDaemonSet, validateDeployment, validateReplicaSet } from './workloads.js';
 
 export * from './errors.js';
@@ -68,4 +68,15 @@ export function validateObject(info: Pick<ResourceInfo, 'group' | 'resource' | '
       return [...errs, ...validateObjectMeta(o.metadata, info.namespaced, nameIsDNSSubdomain)];
     }
   }
+}
+
+/**
+ * Field errors for a write through the /status subresource (the spec is the stored one by then).
+ * Services get their load-balancer status checked; other kinds their metadata rules.
+ */
+export function validateStatusUpdate(info: Pick<ResourceInfo, 'group' | 'resource'>, obj: KubeObject, old: KubeObject): FieldError[] {
+  const o = obj as unknown as Obj;
+  const prev = old as unknown as Obj;
+  if (info.group === '' && info.resource === 'services') return validateServiceStatusUpdate(o, prev);
+  return validateObjectMetaUpdate(o.metadata, prev.metadata);
 }

@@ -28,7 +28,10 @@ const IP_FAMILY_POLICIES = ['PreferDualStack', 'RequireDualStack', 'SingleStack'
 const TRAFFIC_POLICIES = ['Cluster', 'Local'];
 const TRAFFIC_DISTRIBUTIONS = ['PreferClose'];
 const MAX_CLIENT_IP_AFFINITY_SECONDS = 86400;
-const KUBELET_PORT = 10250;
+const TOPOLOGY_MODE_ANNOTATION = 'service.kubernetes.io/topology-mode';
+const TOPOLOGY_HINTS_ANNOTATION = 'service.kubernetes.io/topology-aware-hints';
+const SOURCE_RANGES_ANNOTATION = 'service.beta.kubernetes.io/load-balancer-source-ranges';
+const CIDR_MSG = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
 
 export interface ServiceValidationOptions {
   /** Skip checks on values the server allocates (healthCheckNodePort), for a pre-allocation pass. */
@@ -36,7 +39,8 @@ export interface ServiceValidationOptions {
 }
 
 const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
-const isHeadless = (spec: Obj): boolean => spec.clusterIP === 'None';
+// Headless means clusterIPs is exactly [None] (isHeadlessService), after clusterIP/clusterIPs are synced.
+const isHeadless = (spec: Obj): boolean => Array.isArray(spec.clusterIPs) && spec.clusterIPs.length === 1 && spec.clusterIPs[0] === 'None';
 
 /** Go's rendering of the (protocol, port) key upstream reports for a duplicate service port. */
 function goServicePortKey(protocol: unknown, port: unknown): RawValue {
@@ -138,17 +142,19 @@ export function validateServiceSpec(svc: Obj, opts: ServiceValidationOptions = {
   const ports: Obj[] = arr(spec.ports).map((p) => (p && typeof p === 'object' ? p : {}));
   const headless = isHeadless(spec);
 
+  const annotations: Obj = svc.metadata?.annotations && typeof svc.metadata.annotations === 'object' ? svc.metadata.annotations : {};
+  const topologyMode = annotations[TOPOLOGY_MODE_ANNOTATION];
+  const topologyHints = annotations[TOPOLOGY_HINTS_ANNOTATION];
+  if (topologyMode !== undefined && topologyHints !== undefined && topologyMode !== topologyHints)
+    errs.push(invalid(`metadata.annotations[${TOPOLOGY_MODE_ANNOTATION}]`, topologyMode, `must match annotations[${TOPOLOGY_HINTS_ANNOTATION}] when both are specified`));
+
   if (ports.length === 0 && !headless && spec.type !== 'ExternalName') errs.push(required('spec.ports'));
   switch (spec.type) {
     case 'LoadBalancer':
-      if (headless) errs.push(invalid('spec.clusterIPs[0]', arr(spec.clusterIPs)[0] ?? 'None', "may not be set to 'None' for LoadBalancer services"));
-      ports.forEach((p, i) => {
-        if (p.port === KUBELET_PORT) errs.push(invalid(`spec.ports[${i}]`, p.port, `may not expose port ${KUBELET_PORT} externally since it is used by kubelet`));
-      });
-      if (headless) errs.push(invalid('spec.clusterIP', spec.clusterIP, "may not be set to 'None' for LoadBalancer services"));
+      if (headless) errs.push(invalid('spec.clusterIPs[0]', 'None', "may not be set to 'None' for LoadBalancer services"));
       break;
     case 'NodePort':
-      if (headless) errs.push(invalid('spec.clusterIP', spec.clusterIP, "may not be set to 'None' for NodePort services"));
+      if (headless) errs.push(invalid('spec.clusterIPs[0]', 'None', "may not be set to 'None' for NodePort services"));
       break;
     case 'ExternalName': {
       if (arr(spec.clusterIPs).length > 0) errs.push(forbidden('spec.clusterIPs', 'may not be set for ExternalName services'));
@@ -211,8 +217,14 @@ export function validateServiceSpec(svc: Obj, opts: ServiceValidationOptions = {
     ranges.forEach((r, i) => {
       // Space padding is tolerated, a leftover of the annotation this field replaced.
       const v = typeof r === 'string' ? r.trim() : r;
-      if (typeof v !== 'string' || !parseCIDR(v)) errs.push(invalid(`${p}[${i}]`, v, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+      if (typeof v !== 'string' || !parseCIDR(v)) errs.push(invalid(`${p}[${i}]`, v, CIDR_MSG));
     });
+  } else if (typeof annotations[SOURCE_RANGES_ANNOTATION] === 'string') {
+    // The annotation this field replaced: comma-separated CIDRs, LoadBalancer only.
+    const p = `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]`;
+    if (spec.type !== 'LoadBalancer') errs.push(forbidden(p, "may only be used when `type` is 'LoadBalancer'"));
+    const val = String(annotations[SOURCE_RANGES_ANNOTATION]).trim();
+    if (val !== '') for (const r of val.split(',')) if (!parseCIDR(r.trim())) errs.push(invalid(p, r.trim(), CIDR_MSG));
   }
 
   if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts !== null && spec.type !== 'LoadBalancer')
@@ -240,7 +252,7 @@ export function validateServiceSpec(svc: Obj, opts: ServiceValidationOptions = {
 
   // internalTrafficPolicy: required where it is defaulted; not forbidden elsewhere, for old stored objects.
   const itp = spec.internalTrafficPolicy;
-  if ((itp === undefined || itp === null) && ['NodePort', 'LoadBalancer', 'ClusterIP'].includes(spec.type)) errs.push(required('spec.internalTrafficPolicy', 'must be specified'));
+  if ((itp === undefined || itp === null) && ['NodePort', 'LoadBalancer', 'ClusterIP'].includes(spec.type)) errs.push(required('spec.internalTrafficPolicy'));
   if (itp !== undefined && itp !== null && !TRAFFIC_POLICIES.includes(itp)) errs.push(notSupported('spec.internalTrafficPolicy', itp, TRAFFIC_POLICIES));
 
   if (spec.trafficDistribution !== undefined && spec.trafficDistribution !== null && !TRAFFIC_DISTRIBUTIONS.includes(spec.trafficDistribution))
@@ -315,6 +327,34 @@ export function validateServiceUpdate(svc: Obj, old: Obj, opts: ServiceValidatio
   // loadBalancerClass is fixed once a LoadBalancer has one.
   if (oldSpec.type === 'LoadBalancer' && spec.type === 'LoadBalancer' && (oldSpec.loadBalancerClass ?? null) !== (spec.loadBalancerClass ?? null))
     errs.push(invalid('spec.loadBalancerClass', typeof spec.loadBalancerClass === 'string' ? spec.loadBalancerClass : null, 'may not change once set'));
+  // healthCheckNodePort stays as allocated while the service keeps needing one.
+  const needsHC = (x: Obj) => x.type === 'LoadBalancer' && x.externalTrafficPolicy === 'Local';
+  if (needsHC(spec) && needsHC(oldSpec) && (spec.healthCheckNodePort ?? 0) !== (oldSpec.healthCheckNodePort ?? 0))
+    errs.push(forbidden('spec.healthCheckNodePort', 'field is immutable'));
   errs.push(...validateService(svc, opts));
+  return errs;
+}
+
+const IP_MODES = ['Proxy', 'VIP'];
+
+/** ValidateServiceStatusUpdate: what a write to services/status may carry. */
+export function validateServiceStatusUpdate(svc: Obj, old: Obj): FieldError[] {
+  const errs = validateObjectMetaUpdate(svc.metadata, old.metadata);
+  const ingress = arr(svc.status?.loadBalancer?.ingress);
+  const p = 'status.loadBalancer.ingress';
+  if (svc.spec?.type !== 'LoadBalancer' && ingress.length > 0) return [...errs, forbidden(p, "may only be used when `spec.type` is 'LoadBalancer'")];
+  ingress.forEach((ing: Obj, i) => {
+    const ip = typeof ing?.ip === 'string' ? ing.ip : '';
+    if (ip && !parseIP(ip)) errs.push(invalid(`${p}[${i}].ip`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+    if (ing?.ipMode === undefined || ing?.ipMode === null) {
+      if (ip) errs.push(required(`${p}[${i}].ipMode`, 'must be specified when `ip` is set'));
+    } else if (!ip) errs.push(forbidden(`${p}[${i}].ipMode`, 'may not be specified when `ip` is not set'));
+    else if (!IP_MODES.includes(ing.ipMode)) errs.push(notSupported(`${p}[${i}].ipMode`, ing.ipMode, IP_MODES));
+    const hostname = typeof ing?.hostname === 'string' ? ing.hostname : '';
+    if (hostname) {
+      errs.push(...invalidEach(`${p}[${i}].hostname`, hostname, isDNS1123Subdomain(hostname)));
+      if (parseIP(hostname)) errs.push(invalid(`${p}[${i}].hostname`, hostname, 'must be a DNS name, not an IP address'));
+    }
+  });
   return errs;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyDefaults, normalizeClusterIPs } from '../../../src/api/defaults.js';
 import { resourceFor } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
-import { formatFieldError, invalidMessage, invalidStatus, validateObject } from '../../../src/api/validation/index.js';
+import { formatFieldError, invalidMessage, invalidStatus, validateObject, validateStatusUpdate } from '../../../src/api/validation/index.js';
 
 const services = resourceFor('', 'services')!;
 
@@ -107,17 +107,38 @@ describe('Service validation', () => {
       { ports: [{ port: 80 }], externalIPs: ['127.0.0.1'] },
       ['spec.externalIPs[0]: Invalid value: "127.0.0.1": may not be in the loopback range (127.0.0.0/8, ::1/128)'],
     ],
-    ['LB headless', { type: 'LoadBalancer', clusterIP: 'None', ports: [{ port: 80 }] }, [
-      'spec.clusterIPs[0]: Invalid value: "None": may not be set to \'None\' for LoadBalancer services',
-      'spec.clusterIP: Invalid value: "None": may not be set to \'None\' for LoadBalancer services',
-    ]],
+    ['LB headless', { type: 'LoadBalancer', clusterIP: 'None', ports: [{ port: 80 }] }, ['spec.clusterIPs[0]: Invalid value: "None": may not be set to \'None\' for LoadBalancer services']],
+    ['NodePort headless', { type: 'NodePort', clusterIP: 'None', ports: [{ port: 80 }] }, ['spec.clusterIPs[0]: Invalid value: "None": may not be set to \'None\' for NodePort services']],
+    ['clusterIPs out of step', { clusterIP: '10.0.0.1', clusterIPs: ['10.0.0.2'], ports: [{ port: 80 }] }, ['spec.clusterIPs: Invalid value: []string{"10.0.0.2"}: first value must match `clusterIP`']],
+    ['None not alone', { clusterIP: 'None', clusterIPs: ['None', '10.0.0.1'], ports: [{ port: 80 }] }, ['spec.clusterIPs: Invalid value: []string{"None", "10.0.0.1"}: \'None\' must be the first and only value']],
+    [
+      'source-ranges annotation on a ClusterIP service',
+      { ports: [{ port: 80 }] },
+      ["metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]: Forbidden: may only be used when `type` is 'LoadBalancer'"],
+    ],
     ['LB eTP Local needs healthCheckNodePort', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }, ['spec.healthCheckNodePort: Required value']],
     ['selector values', { ports: [{ port: 80 }], selector: { app: 'a b' } }, [
       "spec.selector: Invalid value: \"a b\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
     ]],
   ];
-  it.each(cases)('%s', (_what, spec, want) => {
-    expect(messages(svc(spec))).toEqual(want);
+  it.each(cases)('%s', (what, spec, want) => {
+    const annotations = what.startsWith('source-ranges') ? { annotations: { 'service.beta.kubernetes.io/load-balancer-source-ranges': '10.0.0.0/8' } } : {};
+    expect(messages(svc(spec, 'web', annotations))).toEqual(want);
+  });
+
+  it('status writes: load-balancer ingress only on LoadBalancers, ipMode with ip', () => {
+    const lb = svc({ type: 'LoadBalancer', ports: [{ port: 80, nodePort: 30080 }] }, 'web', { uid: 'u' }) as unknown as { status?: unknown };
+    const withStatus = (status: unknown) => ({ ...(lb as object), status }) as unknown as KubeObject;
+    expect(validateStatusUpdate(services, withStatus({ loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }, { hostname: 'lb.example.com' }] } }), lb as KubeObject)).toEqual([]);
+    expect(validateStatusUpdate(services, withStatus({ loadBalancer: { ingress: [{ ip: '192.0.2.1' }, { hostname: '192.0.2.2', ipMode: 'VIP' }] } }), lb as KubeObject).map(formatFieldError)).toEqual([
+      'status.loadBalancer.ingress[0].ipMode: Required value: must be specified when `ip` is set',
+      'status.loadBalancer.ingress[1].ipMode: Forbidden: may not be specified when `ip` is not set',
+      'status.loadBalancer.ingress[1].hostname: Invalid value: "192.0.2.2": must be a DNS name, not an IP address',
+    ]);
+    const cip = svc({ ports: [{ port: 80 }] }, 'web', { uid: 'u' });
+    expect(validateStatusUpdate(services, { ...cip, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } } as KubeObject, cip).map(formatFieldError)).toEqual([
+      "status.loadBalancer.ingress: Forbidden: may only be used when `spec.type` is 'LoadBalancer'",
+    ]);
   });
 
   it('names are DNS-1035 labels', () => {
