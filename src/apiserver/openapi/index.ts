@@ -169,3 +169,21 @@ export function duplicateFields(json: string): string[] {
   value('');
   return out;
 }
+
+export interface FieldValidationResult {
+  /** Messages such as `unknown field "spec.bogus"`, `duplicate field "spec.type"`. */
+  problems: string[];
+  /** For fieldValidation=Strict: the 400 BadRequest message, when there are problems. */
+  strictError?: string;
+}
+
+/**
+ * What fieldValidation=Strict|Warn reports for a request body: unknown fields (by schema)
+ * and duplicate keys (when the raw JSON text is given). Warn sends each problem as a
+ * `Warning: 299 - "<problem>"` header; Strict answers 400 with strictError.
+ */
+export function validateFields(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, obj: unknown, rawJson?: string): FieldValidationResult {
+  const problems = [...(rawJson === undefined ? [] : duplicateFields(rawJson).map((p) => `duplicate field ${JSON.stringify(p)}`)), ...unknownFields(info, obj).map((p) => `unknown field ${JSON.stringify(p)}`)];
+  if (problems.length === 0) return { problems };
+  return { problems, strictError: `${info.kind} in version ${JSON.stringify(info.version)} cannot be handled as a ${info.kind}: strict decoding error: ${problems.join(', ')}` };
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { duplicateFields, openapiGroupVersions, openapiV3Document, openapiV3Root, unknownFields } from '../../../src/apiserver/openapi/index.js';
+import { duplicateFields, validateFields, openapiGroupVersions, openapiV3Document, openapiV3Root, unknownFields } from '../../../src/apiserver/openapi/index.js';
 import { applyStrategicMergePatch } from '../../../src/apiserver/patch/index.js';
 import { RESOURCES, resourceFor } from '../../../src/api/resources.js';
 import { describeE2E } from '../../helpers/e2e.js';
@@ -85,6 +85,18 @@ describe('unknownFields', () => {
   });
 });
 
+describe('validateFields', () => {
+  it('builds the Strict error and Warn messages as kube-apiserver words them', () => {
+    const services = resourceFor('', 'services')!;
+    const raw = '{"apiVersion":"v1","kind":"Service","metadata":{"name":"a"},"spec":{"type":"A","type":"B","bogus":1}}';
+    expect(validateFields(services, JSON.parse(raw), raw)).toEqual({
+      problems: ['duplicate field "spec.type"', 'unknown field "spec.bogus"'],
+      strictError: 'Service in version "v1" cannot be handled as a Service: strict decoding error: duplicate field "spec.type", unknown field "spec.bogus"',
+    });
+    expect(validateFields(services, { metadata: {}, spec: {} })).toEqual({ problems: [] });
+  });
+});
+
 describe('duplicateFields', () => {
   it.each([
     ['{"a":1,"b":2}', []],
@@ -101,15 +113,17 @@ describeE2E('kubectl against the served OpenAPI', { commands: ['kubectl'] }, () 
   let stub: KubectlStub;
   let dir: string;
   const stored = new Map<string, Json>();
-  const services = resourceFor('', 'services')!;
+  const patches: { resource: string; type: string; body: Json }[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kp-openapi-'));
     stub = await startKubectlStub({
       handler: (req, res) => {
         const path = req.url.split('?')[0]!;
-        const m = /^\/api\/v1\/namespaces\/default\/services(?:\/([^/]+))?$/.exec(path);
-        if (!m) return false;
+        const m = /^\/(?:api\/v1|apis\/([^/]+)\/v1)\/namespaces\/default\/([a-z]+)(?:\/([^/]+))?$/.exec(path);
+        const info = m && resourceFor(m[1] ?? '', m[2]!);
+        if (!m || !info) return false;
+        const key = `${info.resource}/${m[3]}`;
         const reply = (code: number, body: unknown) => {
           res.writeHead(code, { 'Content-Type': 'application/json' });
           res.end(JSON.stringify(body));
@@ -117,16 +131,17 @@ describeE2E('kubectl against the served OpenAPI', { commands: ['kubectl'] }, () 
         if (req.method === 'POST') {
           const obj = JSON.parse(req.body.toString());
           obj.metadata.resourceVersion = '1';
-          stored.set(obj.metadata.name, obj);
+          stored.set(`${info.resource}/${obj.metadata.name}`, obj);
           reply(201, obj);
-        } else if (req.method === 'GET' && m[1]) {
-          const obj = stored.get(m[1]);
+        } else if (req.method === 'GET' && m[3]) {
+          const obj = stored.get(key);
           if (obj) reply(200, obj);
-          else reply(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', message: `services "${m[1]}" not found`, code: 404, details: { name: m[1], kind: 'services' } });
-        } else if (req.method === 'PATCH' && m[1]) {
-          const next = applyStrategicMergePatch(services, stored.get(m[1]), JSON.parse(req.body.toString())) as Json;
-          next.metadata.resourceVersion = '2';
-          stored.set(m[1], next);
+          else reply(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', message: `${info.resource} "${m[3]}" not found`, code: 404, details: { name: m[3], kind: info.resource } });
+        } else if (req.method === 'PATCH' && m[3]) {
+          patches.push({ resource: info.resource, type: String(req.headers['content-type']), body: JSON.parse(req.body.toString()) });
+          const next = applyStrategicMergePatch(info, stored.get(key), JSON.parse(req.body.toString())) as Json;
+          next.metadata.resourceVersion = String(Number(next.metadata.resourceVersion) + 1);
+          stored.set(key, next);
           reply(200, next);
         } else return false;
         return true;
@@ -156,6 +171,13 @@ describeE2E('kubectl against the served OpenAPI', { commands: ['kubectl'] }, () 
     for (const field of ['replicas', 'template', 'containers', 'maxSurge', 'matchLabels', 'volumeMounts', 'httpGet']) expect(out.stdout).toContain(field);
   });
 
+  it.each(RESOURCES.map((r) => [r.resource, r] as const))('explain %s', async (_n, info) => {
+    const out = await stub.kubectl(['explain', info.group ? `${info.resource}.${info.group}` : info.resource]);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toMatch(new RegExp(`KIND:\\s+${info.kind}\\n`));
+    expect(out.stdout).toContain('metadata\t<ObjectMeta>');
+  });
+
   it('create -f under --validate=strict leaves validation to the server', async () => {
     writeFileSync(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n');
     stub.requests.length = 0;
@@ -180,9 +202,31 @@ describeE2E('kubectl against the served OpenAPI', { commands: ['kubectl'] }, () 
     expect(out.stdout.trim()).toBe('service/web configured');
     const patch = stub.requests.find((r) => r.method === 'PATCH')!;
     expect(patch.headers['content-type']).toBe('application/strategic-merge-patch+json');
+    expect(patch.url).toContain('fieldManager=kubectl-client-side-apply');
     expect(stub.requests.some((r) => r.url.startsWith('/openapi/v2'))).toBe(false);
     const body = JSON.parse(patch.body.toString());
     expect(body.spec).toEqual({ '$setElementOrder/ports': [{ port: 81 }], ports: [{ port: 81, targetPort: 8080 }, { $patch: 'delete', port: 80 }] });
-    expect(stored.get('web')!.spec.ports).toEqual([{ port: 81, targetPort: 8080 }]);
+    expect(stored.get('services/web')!.spec.ports).toEqual([{ port: 81, targetPort: 8080 }]);
+  });
+
+  it('client-side apply of a Deployment merges containers and env by name through the pod template refs', async () => {
+    const deploy = (image: string, env: string) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: app\n        image: ${image}\n        env:\n${env}      - name: sidecar\n        image: busybox\n`;
+    writeFileSync(join(dir, 'd.yaml'), deploy('nginx:1', '        - {name: A, value: "1"}\n        - {name: B, value: "2"}\n'));
+    expect((await stub.kubectl(['apply', '-f', join(dir, 'd.yaml')])).stdout.trim()).toBe('deployment.apps/web created');
+    // Someone else adds a container; client-side apply must leave it alone.
+    const live = stored.get('deployments/web')!;
+    live.spec.template.spec.containers.push({ name: 'injected', image: 'proxy' });
+    writeFileSync(join(dir, 'd.yaml'), deploy('nginx:2', '        - {name: A, value: "1"}\n'));
+    patches.length = 0;
+    const out = await stub.kubectl(['apply', '-f', join(dir, 'd.yaml')]);
+    expect(out.stderr).toBe('');
+    expect(out.stdout.trim()).toBe('deployment.apps/web configured');
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.type).toBe('application/strategic-merge-patch+json');
+    const containers = stored.get('deployments/web')!.spec.template.spec.containers;
+    expect(containers.map((c: Json) => c.name)).toEqual(['app', 'sidecar', 'injected']);
+    expect(containers[0]).toEqual({ name: 'app', image: 'nginx:2', env: [{ name: 'A', value: '1' }] });
+    expect(patches[0]!.body.spec.template.spec['$setElementOrder/containers']).toEqual([{ name: 'app' }, { name: 'sidecar' }]);
   });
 });
