@@ -659,9 +659,12 @@ export function tableColumns(info: Pick<ResourceInfo, 'group' | 'resource'>): Ta
   return (PRINTERS[`${info.group}/${info.resource}`] ?? DEFAULT_PRINTER).columns.map((c) => ({ ...c }));
 }
 
-/** PartialObjectMetadata for rows[].object, as includeObject=Metadata (the default) returns it. */
+/**
+ * PartialObjectMetadata for rows[].object, as includeObject=Metadata (the default) returns it.
+ * It shares the object's metadata rather than copying it: a Table is built to be serialized.
+ */
 export function partialObjectMetadata(o: KubeObject): { kind: 'PartialObjectMetadata'; apiVersion: 'meta.k8s.io/v1'; metadata: ObjectMeta } {
-  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: structuredClone(o.metadata ?? {}) };
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata ?? {} };
 }
 
 /**
