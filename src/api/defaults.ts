@@ -32,6 +32,7 @@ export function applyDefaults(info: Pick<ResourceInfo, 'group' | 'resource'>, ob
       break;
     case '/secrets':
       if (!o.type) o.type = 'Opaque';
+      mergeStringData(o);
       break;
     case '/endpoints':
       for (const subset of arr(o.subsets)) for (const p of arr(subset.ports)) if (!p.protocol) p.protocol = 'TCP';
@@ -120,6 +121,20 @@ export function normalizeClusterIPs(svc: KubeObject, old?: KubeObject): void {
   } else if (spec.clusterIP && ips.length === 0) {
     spec.clusterIPs = [spec.clusterIP];
   }
+}
+
+/**
+ * stringData is write-only: the v1→internal conversion copies each entry over data (base64 in
+ * JSON) and the stored object carries data alone.
+ */
+function mergeStringData(o: Obj): void {
+  if (!isObj(o.stringData)) {
+    delete o.stringData;
+    return;
+  }
+  const data = child(o, 'data');
+  for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  delete o.stringData;
 }
 
 function defaultNamespace(o: Obj): void {

@@ -153,6 +153,10 @@ describe('other kinds', () => {
   it('Secret type Opaque; EndpointSlice port protocol and name', () => {
     expect(defaulted('', 'secrets', { metadata: {} }).type).toBe('Opaque');
     expect(defaulted('', 'secrets', { metadata: {}, type: 'kubernetes.io/tls' }).type).toBe('kubernetes.io/tls');
+    // stringData overwrites data and is not stored.
+    const sec = defaulted('', 'secrets', { metadata: {}, data: { a: 'eA==', b: 'eQ==' }, stringData: { b: 'hello', c: 'wörld' } });
+    expect(sec.data).toEqual({ a: 'eA==', b: 'aGVsbG8=', c: Buffer.from('wörld').toString('base64') });
+    expect(sec.stringData).toBeUndefined();
     const es = defaulted('discovery.k8s.io', 'endpointslices', { metadata: {}, addressType: 'IPv4', endpoints: [], ports: [{ port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }] });
     expect(es.ports).toEqual([{ name: '', port: 80, protocol: 'TCP' }, { name: 'dns', port: 53, protocol: 'UDP' }]);
   });
