@@ -139,4 +139,23 @@ describeE2E('kubectl patch and apply --server-side through the patch functions',
     // app was only applied by "kubectl"; tier belongs to kubectl-patch and stays.
     expect(stored.get('web')!.metadata.labels).toEqual({ tier: 'fe' });
   });
+
+  it('apply --server-side takes over from client-side apply (kubectl migrates the ownership)', async () => {
+    stored.clear();
+    writeFileSync(join(dir, 'csa.yaml'), manifest(8080));
+    expect((await stub.kubectl(['apply', '-f', join(dir, 'csa.yaml')])).stdout.trim()).toBe('service/web created');
+    expect(stored.get('web')!.metadata.managedFields!.map((e) => e.manager)).toEqual(['kubectl-client-side-apply']);
+    stub.requests.length = 0;
+    const out = await stub.kubectl(['apply', '--server-side', '-f', join(dir, 'csa.yaml')]);
+    expect(out.stderr).toBe('');
+    expect(out.stdout.trim()).toBe('service/web serverside-applied');
+    // kubectl rewrites managedFields itself with a JSON patch guarded by resourceVersion.
+    expect(stub.requests.filter((r) => r.method === 'PATCH').map((r) => r.headers['content-type'])).toContain('application/json-patch+json');
+    expect(stored.get('web')!.metadata.managedFields!.map((e) => `${e.manager}/${e.operation}`).sort()).toEqual(['kubectl-last-applied/Apply', 'kubectl/Apply']);
+    // Now kubectl owns the fields, so changing one applies without a conflict.
+    writeFileSync(join(dir, 'csa.yaml'), manifest(9999));
+    const changed = await stub.kubectl(['apply', '--server-side', '-f', join(dir, 'csa.yaml')]);
+    expect(changed.stderr).toBe('');
+    expect((stored.get('web') as any).spec.ports[0].targetPort).toBe(9999);
+  });
 });
