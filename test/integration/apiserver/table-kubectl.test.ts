@@ -21,6 +21,19 @@ import { runCommand } from '../../helpers/cli.js';
 const TWO_DAYS_AGO = new Date(Date.now() - 2 * 86400_000 - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 const objects: Record<string, KubeObject[]> = {
+  namespaces: [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', resourceVersion: '2', creationTimestamp: TWO_DAYS_AGO }, status: { phase: 'Active' } } as KubeObject,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'old', resourceVersion: '3', creationTimestamp: TWO_DAYS_AGO, deletionTimestamp: TWO_DAYS_AGO }, status: { phase: 'Terminating' } } as KubeObject,
+  ],
+  endpointslices: [
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-x7k2p', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' }, resourceVersion: '15', creationTimestamp: TWO_DAYS_AGO }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], endpoints: [{ addresses: ['10.244.1.7'] }, { addresses: ['10.244.2.9'] }] } as KubeObject,
+  ],
+  ingresses: [
+    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'default', resourceVersion: '16', creationTimestamp: TWO_DAYS_AGO }, spec: { ingressClassName: 'kubeplane', tls: [{ hosts: ['web.example.com'] }], rules: [{ host: 'web.example.com' }, { host: 'api.example.com' }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.20' }] } } } as KubeObject,
+  ],
+  deployments: [
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', resourceVersion: '17', creationTimestamp: TWO_DAYS_AGO }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.25' }] } } }, status: { readyReplicas: 2, updatedReplicas: 3, availableReplicas: 2 } } as KubeObject,
+  ],
   services: [
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', labels: { app: 'web' }, resourceVersion: '11', creationTimestamp: TWO_DAYS_AGO }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5'], ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { app: 'web' } } } as KubeObject,
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'edge', namespace: 'infra', labels: { app: 'edge', tier: 'lb' }, resourceVersion: '12', creationTimestamp: TWO_DAYS_AGO }, spec: { type: 'LoadBalancer', clusterIP: '10.96.0.9', clusterIPs: ['10.96.0.9'], ports: [{ port: 443, nodePort: 31443, protocol: 'TCP' }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } } } as KubeObject,
@@ -61,11 +74,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     const body = format === 'legacy' ? (root === 'api' ? apiVersions('127.0.0.1') : apiGroupList()) : aggregatedDiscovery(root, format);
     return send(res, 200, body, discoveryContentType(format));
   }
-  const m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(services|pods)$/.exec(url.pathname);
-  if (m && req.method === 'POST') return void create(req, res, m[1] ?? 'default', m[2]!);
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/v1)(?:\/namespaces\/([^/]+))?\/([a-z]+)$/.exec(url.pathname);
+  if (m && req.method === 'POST') return void create(req, res, m[2] ?? 'default', m[3]!);
   if (!m) return send(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 });
-  const info = resourceFor('', m[2]!)!;
-  let items = objects[m[2]!]!.filter((o) => !m[1] || o.metadata.namespace === m[1]);
+  const info = resourceFor(m[1] ?? '', m[3]!);
+  if (!info || !objects[m[3]!]) return send(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 });
+  let items = objects[m[3]!]!.filter((o) => !m[2] || o.metadata.namespace === m[2]);
   try {
     const ls = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
     const fs = checkFieldSelector(info, parseFieldSelector(url.searchParams.get('fieldSelector') ?? ''));
@@ -78,7 +92,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     const includeObject = (url.searchParams.get('includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object';
     return send(res, 200, toTable(info, items, { includeObject }, { resourceVersion: '20' }, new Date()), 'application/json;as=Table;v=v1;g=meta.k8s.io');
   }
-  send(res, 200, { kind: 'ServiceList', apiVersion: 'v1', metadata: { resourceVersion: '20' }, items });
+  send(res, 200, { kind: info.listKind, apiVersion: info.group ? `${info.group}/${info.version}` : info.version, metadata: { resourceVersion: '20' }, items });
 }
 
 describeE2E('kubectl renders kubeplane Tables', { commands: ['kubectl'] }, () => {
@@ -173,5 +187,25 @@ describeE2E('kubectl renders kubeplane Tables', { commands: ['kubectl'] }, () =>
         '* spec.ports[1]: Duplicate value: core.ServicePort{Name:"", Protocol:"ICMP", AppProtocol:(*string)(nil), Port:80, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}',
       ].join('\n'),
     );
+  });
+
+  it('namespaces, endpointslices, ingresses and deployments print their upstream columns', async () => {
+    expect(lines((await kubectl('get', 'ns')).stdout)).toEqual([
+      ['NAME', 'STATUS', 'AGE'],
+      ['default', 'Active', '2d'],
+      ['old', 'Terminating', '2d'],
+    ]);
+    expect(lines((await kubectl('get', 'endpointslices')).stdout)).toEqual([
+      ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'],
+      ['web-x7k2p', 'IPv4', '8080', '10.244.1.7,10.244.2.9', '2d'],
+    ]);
+    expect(lines((await kubectl('get', 'ing')).stdout)).toEqual([
+      ['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'],
+      ['web', 'kubeplane', 'web.example.com,api.example.com', '192.0.2.20', '80, 443', '2d'],
+    ]);
+    expect(lines((await kubectl('get', 'deploy', '-o', 'wide')).stdout)).toEqual([
+      ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR'],
+      ['web', '2/3', '3', '2', '2d', 'nginx', 'nginx:1.25', 'app=web'],
+    ]);
   });
 });
