@@ -13,6 +13,19 @@ export class ObjectsFileError extends Error {
  */
 export function parseObjects(text: string, source = 'input'): KubeObject[] {
   const out: KubeObject[] = [];
+  // JSON is YAML too, but the YAML parser needs seconds and a GB for a 10 MB JSON List.
+  if (/^\s*[{[]/.test(text)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (json !== undefined) {
+      flatten(json, source, out);
+      return out;
+    }
+  }
   const docs = parseAllDocuments(text);
   for (const doc of docs) {
     if (doc.errors.length > 0) throw new ObjectsFileError(`${source}: ${doc.errors[0]!.message}`);
