@@ -18,6 +18,18 @@ export class ProtobufDecodeError extends Error {
   }
 }
 
+/** The object uses a field whose protobuf schema kubeplane does not define; JSON works. */
+export class ProtobufUnsupportedError extends ProtobufDecodeError {
+  constructor(readonly field: string) {
+    super(`protobuf encoding of ${field} is not supported by this server; send the object as application/json`);
+    this.name = 'ProtobufUnsupportedError';
+  }
+}
+
+function jsonFieldName(path: string): string {
+  return path.replace(/^io\.k8s\.[a-z.]+\.v1\./, '');
+}
+
 // Pointer scalars in the Go types: on the wire only when set, so a zero there is meaningful
 // (replicas: 0). Non-pointer scalars are always written, so their zero means "unset".
 const POINTER_SCALARS = new Set([
@@ -92,6 +104,7 @@ function fromWire(p: ParsedType, v: unknown, path: string): unknown {
         const raw = w.Raw as Uint8Array | undefined;
         return raw && raw.length > 0 ? JSON.parse(Buffer.from(raw).toString('utf8')) : {};
       }
+      if ((v as Uint8Array).length > 0) throw new ProtobufUnsupportedError(jsonFieldName(path));
       return {};
     case 'bytes':
       return Buffer.from(v as Uint8Array).toString('base64');
@@ -180,7 +193,9 @@ function toWire(p: ParsedType, v: unknown, path: string): unknown {
     case 'Quantity':
       return { string: String(v) };
     case 'object':
-      return path === 'io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry.fieldsV1' ? { Raw: Buffer.from(JSON.stringify(v)) } : {};
+      if (path === 'io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry.fieldsV1') return { Raw: Buffer.from(JSON.stringify(v)) };
+      if (typeof v === 'object' && Object.keys(v as object).length > 0) throw new ProtobufUnsupportedError(jsonFieldName(path));
+      return Buffer.alloc(0);
     case 'bytes':
       return Buffer.from(String(v), 'base64');
     default:

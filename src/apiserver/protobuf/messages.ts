@@ -12,9 +12,10 @@ export function messageName(defName: string): string {
   return defName.replace(/\./g, '_');
 }
 
-// Fields the table types as free-form 'object' still appear on the wire as messages; their
-// presence is kept ({}), their contents are not decoded.
-export const OPAQUE = 'kubeplane_Opaque';
+// Fields the table types as free-form 'object' are messages on the wire whose schema we do
+// not define. Reading them as bytes (same wire type) tells an empty message, which kubectl
+// sends for unset structs, from content we would otherwise drop without noticing.
+export const OPAQUE = 'bytes';
 
 const WRAPPERS: Record<string, { name: string; fields: [string, number, string, boolean?][] }> = {
   Time: { name: 'k8s_Time', fields: [['seconds', 1, 'int64'], ['nanos', 2, 'int32']] },
@@ -44,7 +45,6 @@ function build(): protobuf.Root {
     root.add(t);
   }
   root.add(new Type('k8s_FieldsV1').add(new Field('Raw', 1, 'bytes', 'optional')));
-  root.add(new Type(OPAQUE));
   root.add(new Type('k8s_TypeMeta').add(new Field('apiVersion', 1, 'string', 'optional')).add(new Field('kind', 2, 'string', 'optional')));
   root.add(
     new Type('k8s_Unknown')

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProtobufDecodeError, decodeProtobuf, encodeProtobuf, isProtobufContentType } from '../../../src/apiserver/protobuf/index.js';
+import { ProtobufDecodeError, ProtobufUnsupportedError, decodeProtobuf, encodeProtobuf, isProtobufContentType } from '../../../src/apiserver/protobuf/index.js';
+import { protoRoot, messageName } from '../../../src/apiserver/protobuf/messages.js';
 import { unknownFields } from '../../../src/apiserver/openapi/index.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { describeE2E } from '../../helpers/e2e.js';
@@ -95,6 +96,21 @@ describe('encodeProtobuf / decodeProtobuf round trip', () => {
     const bytes = encodeProtobuf(obj);
     expect(Buffer.from(bytes.subarray(0, 4)).toString('latin1')).toBe('k8s\u0000');
     expect(decodeProtobuf(bytes)).toEqual(obj);
+  });
+
+  it('refuses, rather than drops, content of fields it has no protobuf schema for', () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }], affinity: { nodeAffinity: {} } } } as KubeObject;
+    expect(() => encodeProtobuf(pod)).toThrow(ProtobufUnsupportedError);
+    // An empty struct, as kubectl sends for unset ones, decodes as {}.
+    const empty = { ...pod, spec: { containers: [{ name: 'c' }], affinity: {} } } as KubeObject;
+    expect(decodeProtobuf(encodeProtobuf(empty))).toEqual(empty);
+    // Content there is an error naming the field.
+    const root = protoRoot();
+    const podType = root.lookupType(messageName('io.k8s.api.core.v1.Pod'));
+    const raw = podType.encode(podType.fromObject({ metadata: { name: 'p' }, spec: { affinity: Buffer.from([0x0a, 0x00]) } })).finish();
+    const unknownType = root.lookupType('k8s_Unknown');
+    const body = Buffer.concat([Buffer.from('k8s\u0000'), unknownType.encode(unknownType.fromObject({ typeMeta: { apiVersion: 'v1', kind: 'Pod' }, raw })).finish()]);
+    expect(() => decodeProtobuf(body)).toThrow('protobuf encoding of PodSpec.affinity is not supported by this server; send the object as application/json');
   });
 
   it('recognises the content type', () => {
