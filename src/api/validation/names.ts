@@ -286,13 +286,8 @@ export const nameIsDNS1035Label: NameValidator = (name, prefix) => isDNS1035Labe
 
 /** Path segment names (ValidatePathSegmentName): what every name must at least satisfy to fit a URL. */
 export function isValidPathSegmentName(name: string, prefix: boolean): string[] {
-  if (prefix) {
-    for (const bad of ['%']) if (name.includes(bad)) return [`may not contain '${bad}'`];
-    if (name.includes('/')) return [`may not contain '/'`];
-    return [];
-  }
-  if (name === '.' || name === '..') return [`may not be '${name}'`];
-  if (name.includes('/')) return [`may not contain '/'`];
-  if (name.includes('%')) return [`may not contain '%'`];
-  return [];
+  const errs: string[] = [];
+  if (!prefix && (name === '.' || name === '..')) errs.push(`may not be '${name}'`);
+  for (const bad of ['/', '%']) if (name.includes(bad)) errs.push(`may not contain '${bad}'`);
+  return errs;
 }

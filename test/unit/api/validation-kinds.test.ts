@@ -95,6 +95,8 @@ describe('Ingress and IngressClass', () => {
     ]],
     ['empty paths', { rules: [{ http: { paths: [] } }] }, ['spec.rules[0].http.paths: Required value']],
     ['both backends', { defaultBackend: { ...backend, resource: { kind: 'Bucket', name: 'b' } } }, ['spec.defaultBackend: Invalid value: "": cannot set both resource and service backends']],
+    ['resource backend name', { defaultBackend: { resource: { apiGroup: 'k8s.example.com', kind: 'StorageBucket', name: 'a/b' } } }, ['spec.defaultBackend.resource.name: Invalid value: "a/b": may not contain \'/\'']],
+    ['resource backend without kind', { defaultBackend: { resource: { name: 'b' } } }, ['spec.defaultBackend.resource.kind: Required value: kind is required']],
     ['no backend', { defaultBackend: {} }, ['spec.defaultBackend: Invalid value: "": resource or service backend is required']],
     ['both port forms', { defaultBackend: { service: { name: 'web', port: { number: 80, name: 'http' } } } }, ['spec.defaultBackend: Invalid value: "": cannot set both port name & port number']],
     ['no port', { defaultBackend: { service: { name: 'web', port: {} } } }, ['spec.defaultBackend: Required value: port name or number is required']],
