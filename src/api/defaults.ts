@@ -57,8 +57,12 @@ export function applyDefaults(info: Pick<ResourceInfo, 'group' | 'resource'>, ob
     case 'apps/daemonsets':
       defaultDaemonSet(o);
       break;
+    case 'networking.k8s.io/ingressclasses':
+      // Parameters without a scope refer to a cluster-scoped resource.
+      if (isObj(o.spec?.parameters) && (o.spec.parameters.scope === undefined || o.spec.parameters.scope === null)) o.spec.parameters.scope = 'Cluster';
+      break;
     default:
-      // ConfigMap, ServiceAccount, Event, Ingress, IngressClass, Lease: nothing to default.
+      // ConfigMap, ServiceAccount, Event, Ingress, Lease: nothing to default.
       break;
   }
 }

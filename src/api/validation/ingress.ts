@@ -1,8 +1,9 @@
 // Ingress and IngressClass validation (pkg/apis/networking/validation).
 
-import { type FieldError, RawValue, immutable, invalid, invalidEach, notSupported, required, tooLong } from './errors.js';
+import { type FieldError, RawValue, forbidden, immutable, invalid, invalidEach, notSupported, required, tooLong } from './errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import {
+  isDNS1123Label,
   isDNS1035Label,
   isDNS1123Subdomain,
   isValidPathSegmentName,
@@ -160,12 +161,20 @@ export function validateIngressClass(ic: Obj, old?: Obj): FieldError[] {
   const params = spec.parameters;
   if (params && typeof params === 'object') {
     const p = 'spec.parameters';
+    if (params.apiGroup !== undefined && params.apiGroup !== null) errs.push(...invalidEach(`${p}.apiGroup`, params.apiGroup, isDNS1123Subdomain(str(params.apiGroup))));
     if (!params.kind) errs.push(required(`${p}.kind`, 'kind is required'));
+    else errs.push(...invalidEach(`${p}.kind`, params.kind, isValidPathSegmentName(str(params.kind), false)));
     if (!params.name) errs.push(required(`${p}.name`, 'name is required'));
+    else errs.push(...invalidEach(`${p}.name`, params.name, isValidPathSegmentName(str(params.name), false)));
     const scope = params.scope;
-    if (scope !== undefined && scope !== null && !['Cluster', 'Namespace'].includes(scope)) errs.push(notSupported(`${p}.scope`, scope, ['Cluster', 'Namespace']));
-    if (scope === 'Namespace' && !params.namespace) errs.push(required(`${p}.namespace`, '`parameters.scope` is set to "Namespace"'));
-    if (scope === 'Cluster' && params.namespace) errs.push({ type: 'FieldValueForbidden', field: `${p}.namespace`, value: '', detail: '`parameters.scope` is set to "Cluster"' });
+    if (scope === undefined || scope === null) errs.push(required(`${p}.scope`));
+    else if (!['Cluster', 'Namespace'].includes(scope)) errs.push(notSupported(`${p}.scope`, scope, ['Cluster', 'Namespace']));
+    else if (scope === 'Namespace') {
+      if (params.namespace === undefined || params.namespace === null) errs.push(required(`${p}.namespace`, "`parameters.scope` is set to 'Namespace'"));
+      else errs.push(...invalidEach(`${p}.namespace`, params.namespace, isDNS1123Label(str(params.namespace))));
+    } else if (params.namespace !== undefined && params.namespace !== null) {
+      errs.push(forbidden(`${p}.namespace`, "`parameters.scope` is set to 'Cluster'"));
+    }
   }
   return errs;
 }

@@ -117,6 +117,12 @@ describe('Ingress and IngressClass', () => {
     expect(check('networking.k8s.io', 'ingressclasses', ic(''))).toEqual(['spec.controller: Required value']);
     expect(check('networking.k8s.io', 'ingressclasses', ic('nginx'))).toEqual(['spec.controller: Invalid value: "nginx": must be a domain-prefixed path (such as "acme.io/foo")']);
     expect(check('networking.k8s.io', 'ingressclasses', ic('example.com/b'), ic('example.com/a'))).toEqual(['spec.controller: Invalid value: "example.com/b": field is immutable']);
+    const withParams = (parameters: unknown) => check('networking.k8s.io', 'ingressclasses', { metadata: { name: 'c' }, spec: { controller: 'example.com/c', parameters } });
+    // scope defaults to Cluster, where a namespace is forbidden.
+    expect(withParams({ kind: 'Params', name: 'p' })).toEqual([]);
+    expect(withParams({ kind: 'Params', name: 'p', namespace: 'x' })).toEqual(["spec.parameters.namespace: Forbidden: `parameters.scope` is set to 'Cluster'"]);
+    expect(withParams({ kind: 'Params', name: 'p', scope: 'Namespace' })).toEqual(["spec.parameters.namespace: Required value: `parameters.scope` is set to 'Namespace'"]);
+    expect(withParams({ name: 'p', scope: 'Global' })).toEqual(['spec.parameters.kind: Required value: kind is required', 'spec.parameters.scope: Unsupported value: "Global": supported values: "Cluster", "Namespace"']);
   });
 });
 
