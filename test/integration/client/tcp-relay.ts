@@ -4,24 +4,29 @@ import type { AddressInfo } from 'node:net';
 interface Pair {
   client: Socket;
   upstream: Socket;
-  /** the request on this connection is a watch */
-  watch: boolean;
 }
 
 /**
  * A loopback TCP relay between a client and an API server, for injecting faults the
- * way a network does: cut every connection, cut a watch in the middle of an event
- * (half a chunk delivered, then RST), or stall the server→client direction so the
- * client looks like a slow consumer and the server's buffers fill.
+ * way a network does: cut every connection, refuse connections for a while, cut a
+ * response in the middle (part of a chunk delivered, then RST), or trickle the
+ * server→client direction so the client looks like a slow consumer. It works on raw
+ * bytes, so it sits in front of TLS as well as plain HTTP; route only the connections
+ * under test through it (writes made by the test go to the server directly).
  */
 export class TcpRelay {
   private server: Server | undefined;
   private readonly pairs = new Set<Pair>();
-  private cutArmed: ((bytesDelivered: number) => void) | undefined;
+  private cutArmed: { minBytes: number; resolve: (delivered: number) => void } | undefined;
   private throttleBytesPerTick = 0;
+  private blocked = false;
   port = 0;
+  connectionsAccepted = 0;
 
-  constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {}
+  constructor(
+    private readonly targetPort: number,
+    private readonly targetHost = '127.0.0.1',
+  ) {}
 
   async start(): Promise<void> {
     this.server = createServer((client) => this.accept(client));
@@ -34,8 +39,18 @@ export class TcpRelay {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 
-  get watchConnections(): number {
-    return [...this.pairs].filter((p) => p.watch && !p.client.destroyed).length;
+  get openConnections(): number {
+    return this.pairs.size;
+  }
+
+  /** Resets every connection and refuses new ones until unblock(): the server is unreachable. */
+  block(): void {
+    this.blocked = true;
+    this.cutAll();
+  }
+
+  unblock(): void {
+    this.blocked = false;
   }
 
   /** Resets every connection, as a dropped link or a NAT timeout would. */
@@ -48,21 +63,26 @@ export class TcpRelay {
   }
 
   /**
-   * Resolves after the next server→client chunk on a watch that carries an event has been
-   * delivered only up to its middle, and that connection reset.
+   * Resolves once the next server→client chunk of at least `minBytes` has been delivered
+   * only up to its middle and its connection reset.
    */
-  cutNextWatchChunkMidway(): Promise<number> {
-    return new Promise((resolve) => (this.cutArmed = resolve));
+  cutNextChunkMidway(minBytes: number): Promise<number> {
+    return new Promise((resolve) => (this.cutArmed = { minBytes, resolve }));
   }
 
-  /** Deliver at most `bytes` per 10 ms server→client on watches (0: no limit). */
-  throttleWatches(bytes: number): void {
+  /** Deliver at most `bytes` per 10 ms server→client (0: no limit), pausing reads from the server meanwhile. */
+  throttle(bytes: number): void {
     this.throttleBytesPerTick = bytes;
   }
 
   private accept(client: Socket): void {
+    if (this.blocked) {
+      client.resetAndDestroy();
+      return;
+    }
+    this.connectionsAccepted++;
     const upstream = connect(this.targetPort, this.targetHost);
-    const pair: Pair = { client, upstream, watch: false };
+    const pair: Pair = { client, upstream };
     this.pairs.add(pair);
     const drop = () => {
       client.destroy();
@@ -73,27 +93,25 @@ export class TcpRelay {
     upstream.on('error', drop);
     client.on('close', drop);
     upstream.on('close', drop);
-    client.on('data', (d: Buffer) => {
-      if (/^GET [^ ]*[?&]watch=(true|1)/.test(d.toString('latin1', 0, Math.min(d.length, 2048)))) pair.watch = true;
-      upstream.write(d);
-    });
+    client.on('data', (d: Buffer) => upstream.write(d));
     upstream.on('data', (d: Buffer) => this.downstream(pair, d));
   }
 
   private downstream(pair: Pair, d: Buffer): void {
-    if (pair.watch && this.cutArmed && d.includes('"type"')) {
-      const at = d.indexOf('"type"') + 10;
-      const resolve = this.cutArmed;
+    const armed = this.cutArmed;
+    if (armed && d.length >= armed.minBytes) {
       this.cutArmed = undefined;
+      const at = Math.floor(d.length / 2);
+      pair.upstream.pause();
       pair.client.write(d.subarray(0, at), () => {
         pair.client.resetAndDestroy();
         pair.upstream.destroy();
-        resolve(at);
+        armed.resolve(at);
       });
       return;
     }
-    if (pair.watch && this.throttleBytesPerTick > 0 && d.length > this.throttleBytesPerTick) {
-      // stop reading from the server while we trickle this chunk out: TCP backpressure
+    if (this.throttleBytesPerTick > 0 && d.length > this.throttleBytesPerTick) {
+      // stop reading from the server while this chunk trickles out: TCP backpressure
       pair.upstream.pause();
       let off = 0;
       const step = () => {

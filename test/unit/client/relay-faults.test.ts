@@ -37,8 +37,8 @@ describe('informer through a faulty connection', () => {
     const seen: string[] = [];
     inf.addEventHandler({ onAdd: (o) => seen.push(`add ${o.metadata.name}`), onUpdate: (_a, b) => seen.push(`update ${b.metadata.name}@${b.metadata.resourceVersion}`) });
     await factory.start();
-    await waitFor(() => relay.watchConnections === 1 && server.watchCount === 1, { what: 'watch' });
-    const cut = relay.cutNextWatchChunkMidway();
+    await waitFor(() => server.watchCount === 1, { what: 'watch' });
+    const cut = relay.cutNextChunkMidway(4000);
     server.write('MODIFIED', 'a', { big: 'ü'.repeat(5000) });
     expect(await cut).toBeGreaterThan(0);
     server.write('ADDED', 'b');
@@ -52,7 +52,7 @@ describe('informer through a faulty connection', () => {
     const inf = factory.informerFor<ConfigMap>('', 'configmaps');
     await factory.start();
     await waitFor(() => server.watchCount === 1);
-    relay.throttleWatches(256);
+    relay.throttle(256);
     for (let i = 0; i < 50; i++) server.write('ADDED', `cm-${i}`, { pad: 'x'.repeat(200) });
     for (let i = 0; i < 50; i += 2) server.write('DELETED', `cm-${i}`);
     await waitFor(() => inf.list().length === 25, { what: 'cache to converge', timeoutMs: 30_000 });
