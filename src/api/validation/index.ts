@@ -10,7 +10,7 @@ import type { KubeObject } from '../types.js';
 import { validateConfigMap, validateEndpoints, validateEvent, validateLease, validateNamespace, validateNode, validateSecret, validateServiceAccount } from './core.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './endpointslice.js';
 import type { FieldError } from './errors.js';
-import { validateIngress, validateIngressClass } from './ingress.js';
+import { validateIngress, validateIngressClass, validateIngressStatusUpdate } from './ingress.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { nameIsDNSSubdomain } from './names.js';
 import { validatePod, validatePodUpdate } from './pod.js';
@@ -72,11 +72,12 @@ export function validateObject(info: Pick<ResourceInfo, 'group' | 'resource' | '
 
 /**
  * Field errors for a write through the /status subresource (the spec is the stored one by then).
- * Services get their load-balancer status checked; other kinds their metadata rules.
+ * Services and Ingresses get their load-balancer status checked; other kinds their metadata rules.
  */
 export function validateStatusUpdate(info: Pick<ResourceInfo, 'group' | 'resource'>, obj: KubeObject, old: KubeObject): FieldError[] {
   const o = obj as unknown as Obj;
   const prev = old as unknown as Obj;
   if (info.group === '' && info.resource === 'services') return validateServiceStatusUpdate(o, prev);
+  if (info.group === 'networking.k8s.io' && info.resource === 'ingresses') return validateIngressStatusUpdate(o, prev);
   return validateObjectMetaUpdate(o.metadata, prev.metadata);
 }

@@ -178,3 +178,19 @@ export function validateIngressClass(ic: Obj, old?: Obj): FieldError[] {
   }
   return errs;
 }
+
+/** ValidateIngressStatusUpdate: load-balancer addresses an ingress controller reports. */
+export function validateIngressStatusUpdate(ing: Obj, old: Obj): FieldError[] {
+  const errs = validateObjectMetaUpdate(ing.metadata, old.metadata);
+  arr(ing.status?.loadBalancer?.ingress).forEach((lb: Obj, i) => {
+    const p = `status.loadBalancer.ingress[${i}]`;
+    const ip = str(lb?.ip);
+    if (ip && !parseIP(ip)) errs.push(invalid(`${p}.ip`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+    const hostname = str(lb?.hostname);
+    if (hostname) {
+      errs.push(...invalidEach(`${p}.hostname`, hostname, isDNS1123Subdomain(hostname)));
+      if (parseIP(hostname)) errs.push(invalid(`${p}.hostname`, hostname, 'must be a DNS name, not an IP address'));
+    }
+  });
+  return errs;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyDefaults } from '../../../src/api/defaults.js';
 import { resourceFor } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
-import { formatFieldError, validateObject } from '../../../src/api/validation/index.js';
+import { formatFieldError, validateObject, validateStatusUpdate } from '../../../src/api/validation/index.js';
 
 function check(group: string, resource: string, o: unknown, old?: unknown): string[] {
   const info = resourceFor(group, resource)!;
@@ -109,6 +109,15 @@ describe('Ingress and IngressClass', () => {
   it('class annotation must agree with ingressClassName', () => {
     expect(check('networking.k8s.io', 'ingresses', ing({ ingressClassName: 'a', defaultBackend: backend }, { 'kubernetes.io/ingress.class': 'b' }))).toEqual([
       'annotations.kubernetes.io/ingress.class: Invalid value: "b": must match `ingressClassName` when both are specified',
+    ]);
+  });
+  it('status writes carry valid load-balancer addresses', () => {
+    const info = resourceFor('networking.k8s.io', 'ingresses')!;
+    const old = ing({ defaultBackend: backend }) as unknown as KubeObject;
+    const upd = { ...(old as object), status: { loadBalancer: { ingress: [{ ip: '10.0.0.300' }, { hostname: 'lb.example.com' }, { hostname: '10.0.0.1' }] } } } as unknown as KubeObject;
+    expect(validateStatusUpdate(info, upd, old).map(formatFieldError)).toEqual([
+      'status.loadBalancer.ingress[0].ip: Invalid value: "10.0.0.300": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+      'status.loadBalancer.ingress[2].hostname: Invalid value: "10.0.0.1": must be a DNS name, not an IP address',
     ]);
   });
   it('IngressClass controller is a domain-prefixed path and immutable', () => {
