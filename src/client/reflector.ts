@@ -102,6 +102,12 @@ export class Reflector<T extends KubeObject> {
           continue;
         }
         this.stats.watchErrors++;
+        if (isTooLargeResourceVersion(err)) {
+          // The server is behind the RV we hold (restored from a backup, or a lagging
+          // replica): it cannot serve a watch from there, so read the current state afresh.
+          this.lastSyncResourceVersionUnavailable = true;
+          needList = true;
+        }
         const delay = this.backoff.next();
         const what = needList ? 'Failed to list' : 'Watch failed';
         if (err instanceof ShortWatchError) log.v(2, `${what}, retrying`, { reflector: this.name, err: err.message, backoffMs: Math.round(delay) });

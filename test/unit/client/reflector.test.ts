@@ -151,6 +151,19 @@ describe('Reflector against a scripted server', () => {
     expect(cacheState(inf)).toEqual(serverState());
   });
 
+  it('when the server is behind its RV (504 ResourceVersionTooLarge), lists afresh instead of retrying that RV', async () => {
+    server.write('ADDED', 'a');
+    const inf = factory.informerFor<ConfigMap>('', 'configmaps');
+    await factory.start();
+    await waitFor(() => server.watchCount === 1);
+    server.failWatches.push(504);
+    server.cutWatches();
+    await waitFor(() => listRequests().length === 2, { what: 'relist' });
+    expect(listRequests()[1]!.searchParams.get('resourceVersion')).toBeNull();
+    await waitFor(() => server.watchCount === 1, { what: 'watch again' });
+    expect(cacheState(inf)).toEqual(serverState());
+  });
+
   it('backs off on server errors during the first list and syncs once the server answers', async () => {
     server.write('ADDED', 'a');
     server.failLists.push(500, 500, 500);

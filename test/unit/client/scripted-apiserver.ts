@@ -78,6 +78,10 @@ export class ScriptedApiServer {
     const q = url.searchParams;
     if (q.get('watch') === 'true') {
       const code = this.failWatches.shift();
+      if (code === 504) {
+        const st = status(504, 'Timeout', `Too large resource version: ${q.get('resourceVersion')}, current: ${this.rv}`);
+        return json(res, 504, { ...st, details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 } });
+      }
       if (code) return json(res, code, status(code, code === 410 ? 'Expired' : 'InternalError', 'scripted failure'));
       const from = Number(q.get('resourceVersion') || this.rv);
       res.writeHead(200, { 'content-type': 'application/json' });
