@@ -1,13 +1,71 @@
-import type { Command } from './command.js';
+import type { Command, Options } from './command.js';
+import { UsageError } from './command.js';
+import { FileInformerFactory } from '../client/file-informers.js';
+import { IngressController } from '../ingress/setup.js';
+import { CONTROLLER_NAME } from '../ingress/routes.js';
+import type { Bind } from '../ingress/server.js';
+import { logger } from '../observability/log.js';
 
-// Placeholder until the ingress command lands; replaced by its owner.
+const log = logger('ingress');
+
+/** HOST:PORT or [V6]:PORT; "off" or "" disables the listener. */
+function bindFlag(opts: Options, name: string): Bind | undefined {
+  const text = opts.string(name);
+  if (text === '' || text === 'off') return undefined;
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 0 && port < 65536)) throw new UsageError(`invalid --${name} "${text}": want HOST:PORT`);
+  return { host: m[1]!, port };
+}
+
+function nsName(opts: Options, name: string): string | undefined {
+  const v = opts.optionalString(name);
+  if (v === undefined) return undefined;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v)) throw new UsageError(`invalid --${name} "${v}": want NAMESPACE/NAME`);
+  return v;
+}
+
 export const command: Command = {
   name: 'ingress',
-  summary: 'ingress',
-  usage: 'kubeplane ingress [flags]',
-  flags: [],
-  async run() {
-    process.stderr.write('kubeplane ingress: not built yet\n');
-    return 1;
+  summary: 'Route HTTP(S) by Ingress host and path to Service endpoints, as ingress-nginx does',
+  usage: 'kubeplane ingress --objects FILE [--http-bind HOST:PORT] [--https-bind HOST:PORT] [flags]',
+  flags: [
+    { name: 'objects', type: 'string', help: 'route from a YAML/JSON file of objects instead of an API server; edits are picked up like watch events' },
+    { name: 'http-bind', type: 'string', default: '0.0.0.0:80', help: 'address for plain HTTP ("off" disables)' },
+    { name: 'https-bind', type: 'string', default: '0.0.0.0:443', help: 'address for HTTPS, HTTP/1.1 and HTTP/2 ("off" disables)' },
+    { name: 'metrics-bind', type: 'string', default: '127.0.0.1:10254', help: 'address for /healthz and /metrics ("off" disables)' },
+    { name: 'ingress-class', type: 'string', default: 'kubeplane', help: 'value of the legacy kubernetes.io/ingress.class annotation this controller owns' },
+    { name: 'controller-class', type: 'string', default: CONTROLLER_NAME, help: 'IngressClass spec.controller value this controller implements' },
+    { name: 'watch-ingress-without-class', type: 'bool', default: false, help: 'also own Ingresses that name no class at all' },
+    { name: 'default-backend-service', type: 'string', help: 'NAMESPACE/NAME of a Service for requests no rule matches (default: 404)' },
+    { name: 'default-ssl-certificate', type: 'string', help: 'NAMESPACE/NAME of a kubernetes.io/tls Secret for unknown SNI names (default: generated)' },
+  ],
+  async run(opts) {
+    const objects = opts.optionalString('objects');
+    if (!objects) throw new UsageError('--objects FILE is required (API-backed informers are not wired into kubeplane ingress yet)');
+    const httpBind = bindFlag(opts, 'http-bind');
+    const httpsBind = bindFlag(opts, 'https-bind');
+    if (!httpBind && !httpsBind) throw new UsageError('at least one of --http-bind and --https-bind must be enabled');
+    const controller = new IngressController({
+      informers: new FileInformerFactory(objects, { watch: true }),
+      selection: { ingressClass: opts.string('ingress-class'), controllerName: opts.string('controller-class'), watchWithoutClass: opts.bool('watch-ingress-without-class') },
+      httpBind,
+      httpsBind,
+      metricsBind: bindFlag(opts, 'metrics-bind'),
+      defaultBackendService: nsName(opts, 'default-backend-service'),
+      defaultCertificate: nsName(opts, 'default-ssl-certificate'),
+    });
+    await controller.start();
+    log.info('Serving ingress', { http: controller.httpPort, https: controller.httpsPort, metrics: controller.metricsPort, objects });
+    await new Promise<void>((resolve) => {
+      const onSignal = (): void => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        void controller.stop().then(resolve);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+    return 0;
   },
 };

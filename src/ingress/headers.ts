@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Hop-by-hop fields (RFC 9110 §7.6.1) plus HTTP/2 pseudo-headers: never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'trailer', 'host', 'http2-settings']);
+
+// Added by the proxy itself; incoming copies are dropped so a client cannot spoof them.
+const SET_BY_PROXY = new Set(['x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-scheme', 'x-scheme', 'x-request-id', 'x-original-forwarded-for']);
+
+export interface ForwardInfo {
+  host: string;
+  clientIP: string;
+  proto: 'http' | 'https';
+  port: number;
+}
+
+function connectionTokens(v: string | string[] | undefined): Set<string> | undefined {
+  if (!v) return undefined;
+  const s = new Set<string>();
+  for (const part of (Array.isArray(v) ? v.join(',') : v).split(',')) {
+    const t = part.trim().toLowerCase();
+    if (t) s.add(t);
+  }
+  return s;
+}
+
+/** Request headers for the upstream: hop-by-hop removed, X-Forwarded-* set as ingress-nginx does. */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, f: ForwardInfo, upgrade?: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = connectionTokens(incoming.connection);
+  for (const name in incoming) {
+    if (name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name) || SET_BY_PROXY.has(name)) continue;
+    if (listed?.has(name)) continue;
+    const v = incoming[name];
+    if (v !== undefined) out[name] = v;
+  }
+  out.host = f.host;
+  const xri = incoming['x-request-id'];
+  out['x-request-id'] = typeof xri === 'string' && /^[\x21-\x7e]{1,200}$/.test(xri) ? xri : randomBytes(16).toString('hex');
+  out['x-real-ip'] = f.clientIP;
+  out['x-forwarded-for'] = f.clientIP;
+  const xff = incoming['x-forwarded-for'];
+  if (xff) out['x-original-forwarded-for'] = xff;
+  out['x-forwarded-host'] = f.host;
+  out['x-forwarded-port'] = String(f.port);
+  out['x-forwarded-proto'] = f.proto;
+  out['x-forwarded-scheme'] = f.proto;
+  out['x-scheme'] = f.proto;
+  if (upgrade) {
+    out.upgrade = upgrade;
+    out.connection = 'upgrade';
+  }
+  return out;
+}
+
+/** Response headers for the client: hop-by-hop removed (and those the Connection header lists). */
+export function clientResponseHeaders(incoming: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = connectionTokens(incoming.connection);
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    const v = incoming[name];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+/** The client address without the IPv4-mapped prefix. */
+export function clientAddress(remote: string | undefined): string {
+  if (!remote) return '';
+  return remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
+}

@@ -1,0 +1,36 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Metrics under ingress-nginx's names and labels where dashboards depend on them
+ * (deploy/grafana/dashboards use ingress, namespace, service, status, method, path, host),
+ * plus kubeplane_ingress_* for the table and upstream behaviour.
+ */
+const LABELS = ['host', 'ingress', 'namespace', 'service', 'path', 'method', 'status', 'canary'] as const;
+type Label = (typeof LABELS)[number];
+
+export class IngressMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter<Label>({ name: 'nginx_ingress_controller_requests', help: 'The total number of client requests', labelNames: LABELS, registers: [this.registry] });
+  readonly duration = new Histogram<Label>({ name: 'nginx_ingress_controller_request_duration_seconds', help: 'The request processing time in seconds', labelNames: LABELS, registers: [this.registry] });
+  readonly responseSize = new Histogram<Label>({
+    name: 'nginx_ingress_controller_response_size',
+    help: 'The response length (including request line, header, and request body)',
+    labelNames: LABELS,
+    buckets: [10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000],
+    registers: [this.registry],
+  });
+  readonly reloads = new Counter({ name: 'kubeplane_ingress_table_builds_total', help: 'Route table builds (ingress-nginx reloads, without the reload)', registers: [this.registry] });
+  readonly buildSeconds = new Histogram({ name: 'kubeplane_ingress_table_build_duration_seconds', help: 'Time to compile and swap the route table', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
+  readonly hosts = new Gauge({ name: 'kubeplane_ingress_hosts', help: 'Hosts in the current route table', registers: [this.registry] });
+  readonly rejected = new Gauge({ name: 'kubeplane_ingress_rejected_ingresses', help: 'Owned Ingresses rejected for invalid annotations or paths', registers: [this.registry] });
+  readonly retries = new Counter({ name: 'kubeplane_ingress_upstream_retries_total', help: 'Requests retried on another endpoint after a connect failure', registers: [this.registry] });
+  readonly upstreamErrors = new Counter<'reason'>({ name: 'kubeplane_ingress_upstream_errors_total', help: 'Upstream failures by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly configSuccess = new Gauge({ name: 'nginx_ingress_controller_config_last_reload_successful', help: 'Whether the last configuration apply was successful', registers: [this.registry] });
+
+  /** Records one finished request; label children are cached by prom-client per label set. */
+  observe(labels: Record<Label, string>, seconds: number, bytes: number): void {
+    this.requests.inc(labels);
+    this.duration.observe(labels, seconds);
+    this.responseSize.observe(labels, bytes);
+  }
+}

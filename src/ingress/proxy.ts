@@ -1,0 +1,366 @@
+/**
+ * The request path of the ingress: route lookup, policy (annotations), and forwarding to
+ * endpoints over undici pools. This file is the hot path, so it is larger than most and
+ * keeps per-request state on one object instead of closures.
+ */
+import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import { hostFromHeader, type RouteTable, type PathMatch } from './table.js';
+import type { PathRoute, BackendTarget } from './routes.js';
+import { DEFAULT_ANNOTATIONS as defaultAnnotations } from './annotations.js';
+import { EndpointHealth, Upstreams, type Upstream } from './upstreams.js';
+import type { UpstreamEndpoint } from './endpoints.js';
+import { clientAddress, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { applyCors, chooseCanary, LimitState, pickAffinity, rewritePath, sourceAllowed } from './policy.js';
+import type { IngressMetrics } from './metrics.js';
+import { logger } from '../observability/log.js';
+
+const log = logger('ingress');
+
+type ClientRequest = IncomingMessage | Http2ServerRequest;
+type ClientResponse = ServerResponse | Http2ServerResponse;
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const MAX_TRIES = 3;
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
+
+export interface ProxyOptions {
+  upstreams: Upstreams;
+  metrics?: IngressMetrics;
+  /** ns/name:port of --default-backend-service; requests no rule matches go there instead of 404 */
+  defaultBackend?: BackendTarget;
+  /** the HTTPS listener's port, for redirects (omitted from Location when 443) */
+  httpsPort: number;
+}
+
+/** The pool for one endpoint origin; shared by every route that reaches it. */
+class Pools {
+  private readonly pools = new Map<string, Pool>();
+  get(origin: string, connectTimeout: number): Pool {
+    const key = connectTimeout === 5000 ? origin : `${origin}#${connectTimeout}`;
+    let p = this.pools.get(key);
+    if (!p) {
+      p = new Pool(origin, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connect: { timeout: connectTimeout } });
+      this.pools.set(key, p);
+    }
+    return p;
+  }
+  /** Gracefully closes pools of endpoints no upstream uses: in-flight requests finish first. */
+  sweep(live: Set<string>): void {
+    for (const [key, p] of this.pools) {
+      const origin = key.split('#')[0]!;
+      if (!live.has(origin)) {
+        this.pools.delete(key);
+        void p.close().catch(() => undefined);
+      }
+    }
+  }
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    this.pools.clear();
+  }
+}
+
+function statusText(code: number): string {
+  return code === 404 ? 'default backend - 404' : code === 503 ? 'Service Temporarily Unavailable' : code === 502 ? 'Bad Gateway' : code === 504 ? 'Gateway Timeout' : code === 403 ? 'Forbidden' : code === 413 ? 'Request Entity Too Large' : 'Error';
+}
+
+/** One proxied request: the undici handler and the client response tied together. */
+class Exchange implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | undefined = undefined;
+  endpoint: UpstreamEndpoint | undefined = undefined;
+  tried: string[] | undefined = undefined;
+  started = false;
+  bytes = 0;
+  readonly t0 = performance.now();
+  upstream: Upstream | undefined = undefined;
+  opts: Dispatcher.DispatchOptions | undefined = undefined;
+  affinityCookie: string | undefined = undefined;
+
+  constructor(
+    readonly proxy: Proxy,
+    readonly req: ClientRequest,
+    readonly res: ClientResponse,
+    readonly route: PathRoute,
+    readonly canary: boolean,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.res.destroyed) controller.abort(new Error('client gone'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.started = true;
+    this.proxy.health.markOk(this.endpoint!.origin);
+    const out = clientResponseHeaders(headers);
+    const a = this.route.annotations;
+    for (const [k, v] of a.responseHeaders) out[k.toLowerCase()] = v;
+    if (a.cors) applyCors(a.cors, this.req.headers.origin, out);
+    if (this.affinityCookie) out['set-cookie'] = appendCookie(out['set-cookie'], this.affinityCookie);
+    try {
+      this.res.writeHead(statusCode, out as Record<string, string>);
+    } catch (err) {
+      controller.abort(err as Error);
+      return;
+    }
+    this.status = statusCode;
+  }
+
+  status = 0;
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (!(this.res as ServerResponse).write(chunk)) {
+      controller.pause();
+      this.res.once('drain', resumeController.bind(controller));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+    this.finish(this.status);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const code = (err as { code?: string }).code ?? '';
+    if (!this.started) {
+      if (CONNECT_ERRORS.has(code) && this.endpoint) {
+        this.proxy.health.markFailed(this.endpoint.origin);
+        this.proxy.metrics?.upstreamErrors.inc({ reason: 'connect' });
+        (this.tried ??= []).push(this.endpoint.origin);
+        if (this.canRetry()) {
+          this.proxy.metrics?.retries.inc();
+          this.proxy.send(this);
+          return;
+        }
+        this.proxy.reply(this.res, 502);
+        this.finish(502);
+        return;
+      }
+      const status = code === 'UND_ERR_HEADERS_TIMEOUT' ? 504 : 502;
+      this.proxy.metrics?.upstreamErrors.inc({ reason: status === 504 ? 'timeout' : 'error' });
+      if (!this.res.destroyed) this.proxy.reply(this.res, status);
+      this.finish(status);
+      return;
+    }
+    // Headers already sent: the only honest signal left is to cut the response.
+    this.proxy.metrics?.upstreamErrors.inc({ reason: code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'reset' });
+    this.res.destroy();
+    this.finish(this.status);
+  }
+
+  private canRetry(): boolean {
+    if (!IDEMPOTENT.has(this.req.method ?? '')) return false;
+    if ((this.tried?.length ?? 0) >= MAX_TRIES) return false;
+    // A streamed body cannot be replayed; only bodiless requests are retried.
+    const h = this.req.headers;
+    if (h['transfer-encoding'] || (h['content-length'] && h['content-length'] !== '0')) return false;
+    return this.upstream!.endpoints.some((e) => !this.tried!.includes(e.origin));
+  }
+
+  finish(status: number): void {
+    if (this.endpoint) this.proxy.health.end(this.endpoint.origin);
+    this.proxy.limits.release(this);
+    const m = this.proxy.metrics;
+    if (!m) return;
+    const r = this.route;
+    const [namespace, ingress] = r.ingress.split('/');
+    m.observe(
+      { host: r.host, ingress: ingress ?? '', namespace: namespace ?? '', service: r.backend.service?.name ?? '', path: r.path, method: this.req.method ?? '', status: String(status), canary: this.canary ? r.backend.service?.name ?? '' : '' },
+      (performance.now() - this.t0) / 1000,
+      this.bytes,
+    );
+  }
+}
+
+function resumeController(this: Dispatcher.DispatchController): void {
+  this.resume();
+}
+
+function appendCookie(existing: string | string[] | undefined, cookie: string): string[] {
+  if (!existing) return [cookie];
+  return Array.isArray(existing) ? [...existing, cookie] : [existing, cookie];
+}
+
+function onClientClose(this: Exchange): void {
+  if (!this.res.writableFinished) this.controller?.abort(new Error('client closed the connection'));
+}
+
+export class Proxy {
+  table!: RouteTable;
+  readonly health = new EndpointHealth();
+  readonly limits = new LimitState();
+  readonly pools = new Pools();
+  readonly upstreams: Upstreams;
+  readonly metrics: IngressMetrics | undefined;
+  private readonly defaultBackend: BackendTarget | undefined;
+  private readonly httpsPort: number;
+
+  constructor(opts: ProxyOptions) {
+    this.upstreams = opts.upstreams;
+    this.metrics = opts.metrics;
+    this.defaultBackend = opts.defaultBackend;
+    this.httpsPort = opts.httpsPort;
+  }
+
+  /** Swaps in a new table; requests already routed keep the route they matched. */
+  setTable(table: RouteTable): void {
+    this.table = table;
+  }
+
+  reply(res: ClientResponse, status: number, headers: Record<string, string> = {}): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = status >= 400 ? `${status} ${statusText(status)}\n` : '';
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
+    res.end(body);
+  }
+
+  private route(req: ClientRequest): { match: PathMatch | undefined; route: PathRoute | undefined; host: string; path: string; tls: boolean } {
+    const authority = (req.headers[':authority'] as string | undefined) ?? req.headers.host;
+    const host = hostFromHeader(authority);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const compiled = this.table.hostFor(host);
+    const match = compiled.match(path);
+    return { match, route: match?.route ?? compiled.routes.fallback, host, path, tls: compiled.tlsSecret !== undefined };
+  }
+
+  /** Handles one HTTP request from either listener. */
+  handle(req: ClientRequest, res: ClientResponse, secure: boolean, port: number): void {
+    const { match, route, host, path, tls } = this.route(req);
+    if (!route) {
+      if (this.defaultBackend) return this.forward(req, res, this.defaultRoute(host), undefined, false, secure, port);
+      return this.reply(res, 404);
+    }
+    const a = route.annotations;
+    const clientIP = clientAddress(req.socket.remoteAddress);
+    if (a.allowSourceRange && !sourceAllowed(a.allowSourceRange, clientIP)) return this.reply(res, 403);
+    if (!secure && ((tls && a.sslRedirect) || a.forceSslRedirect)) {
+      const hostPart = (authority(req) ?? host).replace(/:\d+$/, '');
+      const location = `https://${hostPart}${this.httpsPort === 443 ? '' : ':' + this.httpsPort}${req.url ?? '/'}`;
+      return this.reply(res, 308, { location });
+    }
+    if (a.redirect) return this.reply(res, a.redirect.code, { location: a.redirect.url });
+    if (a.cors && req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      const h: Record<string, string | string[]> = { 'content-length': '0', 'content-type': 'text/plain charset=UTF-8' };
+      applyCors(a.cors, req.headers.origin, h, true);
+      res.writeHead(204, h as Record<string, string>);
+      res.end();
+      return;
+    }
+    if (a.proxyBodySize > 0 && Number(req.headers['content-length'] ?? 0) > a.proxyBodySize) return this.reply(res, 413, { connection: 'close' });
+    const canary = route.canaries.length > 0 ? chooseCanary(route.canaries, req.headers) : undefined;
+    const chosen = canary ?? route;
+    this.forward(req, res, chosen, rewritePath(route, match, req.url ?? '/', path), canary !== undefined, secure, port);
+  }
+
+  private defaultRoute(host: string): PathRoute {
+    return { host, path: '/', pathType: 'Prefix', ingress: '/', backend: this.defaultBackend!, annotations: defaultAnnotations, canaries: [] };
+  }
+
+  private forward(req: ClientRequest, res: ClientResponse, route: PathRoute, upstreamPath: string | undefined, canary: boolean, secure: boolean, port: number): void {
+    const a = route.annotations;
+    const upstream = this.upstreams.get(route.backend);
+    if (upstream.state !== 'ok') return this.reply(res, 503);
+    const ex = new Exchange(this, req, res, route, canary);
+    if (!this.limits.admit(ex, a, clientAddress(req.socket.remoteAddress))) return this.reply(res, 503);
+    ex.upstream = upstream;
+    const hostHeader = authority(req) ?? '';
+    const headers = upstreamRequestHeaders(req.headers, { host: hostHeader, clientIP: clientAddress(req.socket.remoteAddress), proto: secure ? 'https' : 'http', port });
+    const method = req.method ?? 'GET';
+    const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined || (req as Http2ServerRequest).stream !== undefined);
+    ex.opts = {
+      origin: '',
+      path: upstreamPath ?? req.url ?? '/',
+      method,
+      headers,
+      body: hasBody ? (req as IncomingMessage) : null,
+      headersTimeout: a.readTimeout,
+      bodyTimeout: a.readTimeout,
+      blocking: false,
+    };
+    if (a.affinity) {
+      const chosen = pickAffinity(a.affinity, req.headers.cookie, upstream);
+      if (chosen.endpoint) ex.endpoint = chosen.endpoint;
+      ex.affinityCookie = chosen.setCookie;
+    }
+    res.once('close', onClientClose.bind(ex));
+    this.send(ex);
+  }
+
+  /** Dispatches (or re-dispatches after a connect failure) to the next endpoint. */
+  send(ex: Exchange): void {
+    const a = ex.route.annotations;
+    const upstream = ex.upstream!;
+    let ep = ex.tried === undefined && ex.endpoint ? ex.endpoint : undefined;
+    if (ex.endpoint && ex.tried !== undefined) this.health.end(ex.endpoint.origin);
+    ep ??= upstream.pick(a.loadBalance, this.health, ex.tried);
+    if (!ep) {
+      this.reply(ex.res, 503);
+      ex.endpoint = undefined;
+      ex.finish(503);
+      return;
+    }
+    ex.endpoint = ep;
+    this.health.begin(ep.origin);
+    const pool = this.pools.get(ep.origin, a.connectTimeout);
+    pool.dispatch(ex.opts!, ex);
+  }
+
+  /** WebSocket (and any HTTP/1.1 Upgrade): routed like a request, then piped both ways. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean, port: number): void {
+    socket.on('error', () => socket.destroy());
+    const { route, host } = this.route(req);
+    const fail = (status: number): void => {
+      socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    const chosen = route ?? (this.defaultBackend ? this.defaultRoute(host) : undefined);
+    if (!chosen) return fail(404);
+    const a = chosen.annotations;
+    const clientIP = clientAddress(req.socket.remoteAddress);
+    if (a.allowSourceRange && !sourceAllowed(a.allowSourceRange, clientIP)) return fail(403);
+    const upstream = this.upstreams.get(chosen.backend);
+    const ep = upstream.pick(a.loadBalance, this.health, undefined);
+    if (!ep) return fail(503);
+    const headers = upstreamRequestHeaders(req.headers, { host: req.headers.host ?? '', clientIP, proto: secure ? 'https' : 'http', port }, String(req.headers.upgrade ?? 'websocket'));
+    delete headers.upgrade;
+    delete headers.connection;
+    this.pools.get(ep.origin, a.connectTimeout).upgrade({ path: req.url ?? '/', method: req.method, headers, protocol: String(req.headers.upgrade ?? 'websocket') }).then(
+      ({ headers: upHeaders, socket: upSocket }) => {
+        let head101 = 'HTTP/1.1 101 Switching Protocols\r\n';
+        for (const [k, v] of Object.entries(upHeaders)) {
+          if (v === undefined) continue;
+          for (const one of Array.isArray(v) ? v : [v]) head101 += `${k}: ${one}\r\n`;
+        }
+        socket.write(head101 + '\r\n');
+        if (head.length) upSocket.write(head);
+        upSocket.on('error', () => socket.destroy());
+        socket.on('close', () => upSocket.destroy());
+        upSocket.on('close', () => socket.destroy());
+        upSocket.pipe(socket);
+        socket.pipe(upSocket);
+      },
+      (err: Error & { code?: string }) => {
+        if (CONNECT_ERRORS.has(err.code ?? '')) this.health.markFailed(ep.origin);
+        log.v(2, 'Upgrade to upstream failed', { endpoint: ep.origin, err: err.message });
+        fail(502);
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pools.close();
+  }
+}
+
+function authority(req: ClientRequest): string | undefined {
+  return (req.headers[':authority'] as string | undefined) ?? req.headers.host;
+}
+
