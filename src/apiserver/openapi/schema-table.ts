@@ -454,7 +454,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       args: ['[]string', 4, 'Arguments to the entrypoint.', atomic],
       workingDir: ['string', 5, 'Container\'s working directory.'],
       ports: ['[]@' + C + 'ContainerPort', 6, 'Ports to expose from the container (informational).', { mergeKey: 'containerPort', patchStrategy: 'merge', listType: 'map', listMapKeys: ['containerPort', 'protocol'] }],
-      envFrom: ['[]object', 19, 'Sources to populate environment variables from.', atomic],
+      envFrom: ['[]@' + C + 'EnvFromSource', 19, 'Sources to populate environment variables from.', atomic],
       env: ['[]@' + C + 'EnvVar', 7, 'Environment variables to set in the container.', byName],
       resources: ['@' + C + 'ResourceRequirements', 8, 'Compute resources required by this container.'],
       resizePolicy: ['[]object', 23, 'Resize policy for the container.', atomic],
@@ -464,7 +464,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       livenessProbe: ['@' + C + 'Probe', 10, 'Periodic probe of container liveness; the container restarts when it fails.'],
       readinessProbe: ['@' + C + 'Probe', 11, 'Periodic probe of container service readiness.'],
       startupProbe: ['@' + C + 'Probe', 22, 'Probe that must succeed before other probes run.'],
-      lifecycle: ['object', 12, 'Actions the system takes in response to container lifecycle events.'],
+      lifecycle: ['@' + C + 'Lifecycle', 12, 'Actions the system takes in response to container lifecycle events.'],
       terminationMessagePath: ['string', 13, 'File the container\'s termination message is read from.'],
       terminationMessagePolicy: ['string', 20, 'File or FallbackToLogsOnError.'],
       imagePullPolicy: ['string', 14, 'Always, Never or IfNotPresent.'],
@@ -489,7 +489,73 @@ export const DEFINITIONS: Record<string, Definition> = {
     fields: {
       name: ['string', 1, 'Name of the environment variable.', { required: true }],
       value: ['string', 2, 'Value, with $(VAR_NAME) references expanded.'],
-      valueFrom: ['object', 3, 'Source for the variable\'s value.'],
+      valueFrom: ['@' + C + 'EnvVarSource', 3, 'Source for the variable\'s value; not with value.'],
+    },
+  },
+  [C + 'EnvVarSource']: {
+    description: 'A source for the value of an environment variable.',
+    fields: {
+      fieldRef: ['@' + C + 'ObjectFieldSelector', 1, 'A field of the pod, e.g. metadata.name or status.podIP.'],
+      resourceFieldRef: ['@' + C + 'ResourceFieldSelector', 2, 'A resource limit or request of the container.'],
+      configMapKeyRef: ['@' + C + 'ConfigMapKeySelector', 3, 'A key of a config map.'],
+      secretKeyRef: ['@' + C + 'SecretKeySelector', 4, 'A key of a secret in the pod\'s namespace.'],
+    },
+  },
+  [C + 'ObjectFieldSelector']: {
+    description: 'Selects a field of the pod.',
+    mapType: 'atomic',
+    fields: {
+      apiVersion: ['string', 1, 'Schema version the fieldPath is written in (default v1).'],
+      fieldPath: ['string', 2, 'Path of the field to select.', { required: true }],
+    },
+  },
+  [C + 'ResourceFieldSelector']: {
+    description: 'Selects a container resource (limits.cpu, requests.memory, ...).',
+    mapType: 'atomic',
+    fields: {
+      containerName: ['string', 1, 'Container name; required for volumes.'],
+      resource: ['string', 2, 'Resource to select.', { required: true }],
+      divisor: ['Quantity', 3, 'Output format of the exposed resources (default 1).'],
+    },
+  },
+  [C + 'ConfigMapKeySelector']: {
+    description: 'Selects a key from a config map.',
+    mapType: 'atomic',
+    fields: {
+      localObjectReference: ['@' + C + 'LocalObjectReference', 1, 'The config map.', { inline: true }],
+      key: ['string', 2, 'The key to select.', { required: true }],
+      optional: ['boolean', 3, 'Whether the config map or its key may be missing.'],
+    },
+  },
+  [C + 'SecretKeySelector']: {
+    description: 'Selects a key of a secret.',
+    mapType: 'atomic',
+    fields: {
+      localObjectReference: ['@' + C + 'LocalObjectReference', 1, 'The secret.', { inline: true }],
+      key: ['string', 2, 'The key of the secret to select.', { required: true }],
+      optional: ['boolean', 3, 'Whether the secret or its key may be missing.'],
+    },
+  },
+  [C + 'EnvFromSource']: {
+    description: 'A source of a set of environment variables.',
+    fields: {
+      prefix: ['string', 1, 'Identifier prepended to each key.'],
+      configMapRef: ['@' + C + 'ConfigMapEnvSource', 2, 'The config map to select from.'],
+      secretRef: ['@' + C + 'SecretEnvSource', 3, 'The secret to select from.'],
+    },
+  },
+  [C + 'ConfigMapEnvSource']: {
+    description: 'Selects a config map whose keys become environment variables.',
+    fields: {
+      localObjectReference: ['@' + C + 'LocalObjectReference', 1, 'The config map.', { inline: true }],
+      optional: ['boolean', 2, 'Whether the config map may be missing.'],
+    },
+  },
+  [C + 'SecretEnvSource']: {
+    description: 'Selects a secret whose keys become environment variables.',
+    fields: {
+      localObjectReference: ['@' + C + 'LocalObjectReference', 1, 'The secret.', { inline: true }],
+      optional: ['boolean', 2, 'Whether the secret may be missing.'],
     },
   },
   [C + 'ResourceRequirements']: {
@@ -513,20 +579,92 @@ export const DEFINITIONS: Record<string, Definition> = {
     },
   },
   [C + 'Volume']: {
-    description: 'A named volume in a pod that any container in the pod may access; the other fields say which source backs it.',
+    description: 'A named volume in a pod that any container in the pod may access; exactly one source backs it.',
     fields: {
       name: ['string', 1, 'Name of the volume, a DNS_LABEL unique within the pod.', { required: true }],
-      hostPath: ['object', 0, 'A file or directory on the host.'],
-      emptyDir: ['object', 0, 'A temporary directory that shares the pod\'s lifetime.'],
-      secret: ['object', 0, 'A secret that should populate this volume.'],
-      configMap: ['object', 0, 'A configMap that should populate this volume.'],
-      persistentVolumeClaim: ['object', 0, 'A reference to a PersistentVolumeClaim in the same namespace.'],
-      projected: ['object', 0, 'Items for all-in-one resources: secrets, configmaps and downward API.'],
-      downwardAPI: ['object', 0, 'Downward API about the pod.'],
-      nfs: ['object', 0, 'NFS mount on the host.'],
-      csi: ['object', 0, 'Ephemeral storage handled by a CSI driver.'],
-      ephemeral: ['object', 0, 'A volume handled by a cluster storage driver for the pod\'s lifetime.'],
-      image: ['object', 0, 'An OCI object on the kubelet\'s host machine.'],
+      volumeSource: ['@' + C + 'VolumeSource', 2, 'Where the volume\'s contents come from.', { inline: true }],
+    },
+  },
+  [C + 'VolumeSource']: {
+    description: 'The source of a volume to mount; only one of its members may be set.',
+    fields: {
+      hostPath: ['@' + C + 'HostPathVolumeSource', 1, 'A file or directory on the host, exposed to the container.'],
+      emptyDir: ['@' + C + 'EmptyDirVolumeSource', 2, 'A temporary directory that shares the pod\'s lifetime.'],
+      gcePersistentDisk: ['object', 3, 'Deprecated: a GCE persistent disk.'],
+      awsElasticBlockStore: ['object', 4, 'Deprecated: an AWS EBS disk.'],
+      gitRepo: ['object', 5, 'Deprecated: a git repository at a revision.'],
+      secret: ['@' + C + 'SecretVolumeSource', 6, 'A secret that should populate this volume.'],
+      nfs: ['object', 7, 'An NFS mount on the host that shares the pod\'s lifetime.'],
+      iscsi: ['object', 8, 'An iSCSI disk attached to the host.'],
+      glusterfs: ['object', 9, 'Deprecated: a Glusterfs mount.'],
+      persistentVolumeClaim: ['@' + C + 'PersistentVolumeClaimVolumeSource', 10, 'A reference to a PersistentVolumeClaim in the same namespace.'],
+      rbd: ['object', 11, 'Deprecated: a Rados Block Device mount.'],
+      flexVolume: ['object', 12, 'Deprecated: a volume provisioned by an exec based plugin.'],
+      cinder: ['object', 13, 'Deprecated: a Cinder volume.'],
+      cephfs: ['object', 14, 'Deprecated: a CephFS mount.'],
+      flocker: ['object', 15, 'Deprecated: a Flocker volume.'],
+      downwardAPI: ['object', 16, 'Downward API information about the pod.'],
+      fc: ['object', 17, 'A Fibre Channel volume.'],
+      azureFile: ['object', 18, 'Deprecated: an Azure File Service mount.'],
+      configMap: ['@' + C + 'ConfigMapVolumeSource', 19, 'A config map that should populate this volume.'],
+      vsphereVolume: ['object', 20, 'Deprecated: a vSphere volume.'],
+      quobyte: ['object', 21, 'Deprecated: a Quobyte mount.'],
+      azureDisk: ['object', 22, 'Deprecated: an Azure data disk.'],
+      photonPersistentDisk: ['object', 23, 'Deprecated: a PhotonController persistent disk.'],
+      portworxVolume: ['object', 24, 'Deprecated: a Portworx volume.'],
+      scaleIO: ['object', 25, 'Deprecated: a ScaleIO volume.'],
+      projected: ['object', 26, 'Items for all-in-one resources: secrets, config maps, downward API and service account tokens.'],
+      storageos: ['object', 27, 'Deprecated: a StorageOS volume.'],
+      csi: ['object', 28, 'Ephemeral storage handled by a CSI driver.'],
+      ephemeral: ['object', 29, 'A volume handled by a cluster storage driver for the pod\'s lifetime.'],
+      image: ['object', 30, 'An OCI object (image or artifact) pulled on the host.'],
+    },
+  },
+  [C + 'HostPathVolumeSource']: {
+    description: 'A host path mapped into a pod.',
+    fields: {
+      path: ['string', 1, 'Path of the directory on the host; symlinks are followed.', { required: true }],
+      type: ['string', 2, 'Type of the host path: "", DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice or BlockDevice.'],
+    },
+  },
+  [C + 'EmptyDirVolumeSource']: {
+    description: 'An empty directory for a pod.',
+    fields: {
+      medium: ['string', 1, 'Storage medium backing the directory: "" (node default) or Memory.'],
+      sizeLimit: ['Quantity', 2, 'Total amount of local storage the directory may use.'],
+    },
+  },
+  [C + 'KeyToPath']: {
+    description: 'Maps a string key to a path within a volume.',
+    fields: {
+      key: ['string', 1, 'The key to project.', { required: true }],
+      path: ['string', 2, 'Relative path of the file to map the key to.', { required: true }],
+      mode: ['int32', 3, 'Permission bits of this file (0000 to 0777).'],
+    },
+  },
+  [C + 'SecretVolumeSource']: {
+    description: 'Adapts a secret into a volume: each data key becomes a file.',
+    fields: {
+      secretName: ['string', 1, 'Name of the secret in the pod\'s namespace.'],
+      items: ['[]@' + C + 'KeyToPath', 2, 'Which keys to project, and to which paths.', atomic],
+      defaultMode: ['int32', 3, 'Permission bits of the created files (default 0644).'],
+      optional: ['boolean', 4, 'Whether the secret or its keys may be missing.'],
+    },
+  },
+  [C + 'ConfigMapVolumeSource']: {
+    description: 'Adapts a config map into a volume: each data key becomes a file.',
+    fields: {
+      localObjectReference: ['@' + C + 'LocalObjectReference', 1, 'The config map.', { inline: true }],
+      items: ['[]@' + C + 'KeyToPath', 2, 'Which keys to project, and to which paths.', atomic],
+      defaultMode: ['int32', 3, 'Permission bits of the created files (default 0644).'],
+      optional: ['boolean', 4, 'Whether the config map or its keys may be missing.'],
+    },
+  },
+  [C + 'PersistentVolumeClaimVolumeSource']: {
+    description: 'References a PersistentVolumeClaim in the same namespace.',
+    fields: {
+      claimName: ['string', 1, 'Name of the PersistentVolumeClaim.', { required: true }],
+      readOnly: ['boolean', 2, 'Force read-only mounts.'],
     },
   },
   [C + 'Probe']: {
@@ -544,10 +682,62 @@ export const DEFINITIONS: Record<string, Definition> = {
   [C + 'ProbeHandler']: {
     description: 'The action taken by a probe; exactly one must be set.',
     fields: {
-      exec: ['object', 1, 'Run a command in the container.'],
-      httpGet: ['object', 2, 'Perform an HTTP GET request.'],
-      tcpSocket: ['object', 3, 'Connect to a TCP port.'],
-      grpc: ['object', 4, 'Perform a gRPC health check.'],
+      exec: ['@' + C + 'ExecAction', 1, 'Run a command in the container.'],
+      httpGet: ['@' + C + 'HTTPGetAction', 2, 'Perform an HTTP GET request.'],
+      tcpSocket: ['@' + C + 'TCPSocketAction', 3, 'Connect to a TCP port.'],
+      grpc: ['@' + C + 'GRPCAction', 4, 'Perform a gRPC health check.'],
+    },
+  },
+  [C + 'LifecycleHandler']: {
+    description: 'An action taken on a container lifecycle event; exactly one must be set.',
+    fields: {
+      exec: ['@' + C + 'ExecAction', 1, 'Run a command in the container.'],
+      httpGet: ['@' + C + 'HTTPGetAction', 2, 'Perform an HTTP GET request.'],
+      tcpSocket: ['@' + C + 'TCPSocketAction', 3, 'Deprecated: connect to a TCP port.'],
+      sleep: ['object', 4, 'Sleep for a number of seconds.'],
+    },
+  },
+  [C + 'Lifecycle']: {
+    description: 'Actions the system takes in response to container lifecycle events.',
+    fields: {
+      postStart: ['@' + C + 'LifecycleHandler', 1, 'Called right after the container is created.'],
+      preStop: ['@' + C + 'LifecycleHandler', 2, 'Called right before the container is terminated.'],
+      stopSignal: ['string', 3, 'The signal sent to stop the container.'],
+    },
+  },
+  [C + 'ExecAction']: {
+    description: 'A command run inside the container; exit status 0 counts as success.',
+    fields: { command: ['[]string', 1, 'Command line to run, not in a shell.', atomic] },
+  },
+  [C + 'HTTPGetAction']: {
+    description: 'An HTTP GET request against the container.',
+    fields: {
+      path: ['string', 1, 'Path to access on the HTTP server.'],
+      port: ['IntOrString', 2, 'Name or number of the port to access on the container.', { required: true }],
+      host: ['string', 3, 'Host name to connect to; defaults to the pod IP.'],
+      scheme: ['string', 4, 'HTTP (default) or HTTPS.'],
+      httpHeaders: ['[]@' + C + 'HTTPHeader', 5, 'Custom headers to set in the request.', atomic],
+    },
+  },
+  [C + 'HTTPHeader']: {
+    description: 'A custom header used in HTTP probes.',
+    fields: {
+      name: ['string', 1, 'The header field name.', { required: true }],
+      value: ['string', 2, 'The header field value.', { required: true }],
+    },
+  },
+  [C + 'TCPSocketAction']: {
+    description: 'Opening a TCP connection to the container.',
+    fields: {
+      port: ['IntOrString', 1, 'Number or name of the port to connect to.', { required: true }],
+      host: ['string', 2, 'Host name to connect to; defaults to the pod IP.'],
+    },
+  },
+  [C + 'GRPCAction']: {
+    description: 'A gRPC health check against the container.',
+    fields: {
+      port: ['int32', 1, 'Port number of the gRPC service.', { required: true }],
+      service: ['string', 2, 'Service name placed in the gRPC HealthCheckRequest.'],
     },
   },
   [C + 'Toleration']: {

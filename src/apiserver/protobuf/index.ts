@@ -53,6 +53,16 @@ const POINTER_SCALARS = new Set([
   'io.k8s.api.core.v1.ClientIPConfig.timeoutSeconds',
   'io.k8s.api.core.v1.Toleration.tolerationSeconds',
   'io.k8s.api.core.v1.Probe.terminationGracePeriodSeconds',
+  'io.k8s.api.core.v1.KeyToPath.mode',
+  'io.k8s.api.core.v1.SecretVolumeSource.defaultMode',
+  'io.k8s.api.core.v1.SecretVolumeSource.optional',
+  'io.k8s.api.core.v1.ConfigMapVolumeSource.defaultMode',
+  'io.k8s.api.core.v1.ConfigMapVolumeSource.optional',
+  'io.k8s.api.core.v1.ConfigMapKeySelector.optional',
+  'io.k8s.api.core.v1.SecretKeySelector.optional',
+  'io.k8s.api.core.v1.ConfigMapEnvSource.optional',
+  'io.k8s.api.core.v1.SecretEnvSource.optional',
+  'io.k8s.api.core.v1.GRPCAction.service',
   'io.k8s.api.core.v1.Event.series',
   'io.k8s.api.discovery.v1.EndpointConditions.ready',
   'io.k8s.api.discovery.v1.EndpointConditions.serving',
@@ -125,7 +135,9 @@ function messageToJson(defName: string, msg: Record<string, unknown>): Record<st
     const path = `${defName}.${name}`;
     const value = fromWire(parsed, msg[name], path);
     if (parsed.kind === 'map' && Object.keys(value as object).length === 0) continue;
-    if (isZero(value) && parsed.kind !== 'ref' && !POINTER_SCALARS.has(path) && !extras?.required) continue;
+    // IntOrString is a struct in Go, so encoding/json never omits it: a 0 on the wire stays.
+    const isStruct = parsed.kind === 'ref' || (parsed.kind === 'scalar' && parsed.name === 'IntOrString');
+    if (isZero(value) && !isStruct && !POINTER_SCALARS.has(path) && !extras?.required) continue;
     if (extras?.inline && typeof value === 'object' && value !== null) Object.assign(out, value);
     else out[name] = value;
   }

@@ -80,6 +80,46 @@ describe('encodeProtobuf / decodeProtobuf round trip', () => {
       status: { phase: 'Running', podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }], conditions: [{ type: 'Ready', status: 'True' }] },
     } as KubeObject,
     {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'full', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'full' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['fe'] }] },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        template: {
+          metadata: { labels: { app: 'full' } },
+          spec: {
+            volumes: [
+              { name: 'cache', emptyDir: {} },
+              { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+              { name: 'cfg', configMap: { name: 'app-config', items: [{ key: 'a', path: 'a.conf', mode: 420 }], defaultMode: 0 } },
+              { name: 'tls', secret: { secretName: 'tls', optional: true } },
+              { name: 'host', hostPath: { path: '/var/log', type: 'Directory' } },
+              { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+            ],
+            containers: [
+              {
+                name: 'app',
+                image: 'nginx',
+                env: [
+                  { name: 'POD', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+                  { name: 'PW', valueFrom: { secretKeyRef: { name: 's', key: 'pw', optional: false } } },
+                  { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1m' } } },
+                ],
+                envFrom: [{ prefix: 'CFG_', configMapRef: { name: 'app-config' } }, { secretRef: { name: 's' } }],
+                volumeMounts: [{ name: 'cfg', mountPath: '/etc/app', readOnly: true }],
+                livenessProbe: { httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP', httpHeaders: [{ name: 'X', value: 'y' }] }, initialDelaySeconds: 3 },
+                readinessProbe: { exec: { command: ['cat', '/ready'] } },
+                startupProbe: { grpc: { port: 9000 } },
+                lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } },
+              },
+            ],
+          },
+        },
+      },
+    } as KubeObject,
+    {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
       metadata: { name: 'i', namespace: 'default' },
