@@ -87,13 +87,16 @@ export class CacheHandler implements Handler {
   readonly name = 'cache';
   private readonly success = new Map<string, Entry>();
   private readonly denial = new Map<string, Entry>();
+  private readonly zonesLabel: string;
 
   constructor(
     readonly opts: CacheOptions,
     private readonly next: Handler,
     private readonly metrics: DnsMetrics | undefined,
     private readonly now: () => number = () => Date.now(),
-  ) {}
+  ) {
+    this.zonesLabel = zonesLabel(opts.zones);
+  }
 
   private key(req: DnsRequest): string {
     const q = req.query;
@@ -103,14 +106,14 @@ export class CacheHandler implements Handler {
   serve(req: DnsRequest, w: ResponseWriter): Promise<number> | number {
     if (!inZones(req.name, this.opts.zones)) return this.next.serve(req, w);
     const key = this.key(req);
-    this.metrics?.cacheRequests.labels('dns://', zonesLabel(this.opts.zones), '').inc();
+    if (this.metrics) this.metrics.cacheRequests.with('dns://', this.zonesLabel, '').value++;
     const hit = this.lookup(this.success, key) ?? this.lookup(this.denial, key);
     if (hit) {
-      this.metrics?.cacheHits.labels('dns://', hit.kind, zonesLabel(this.opts.zones), '').inc();
+      if (this.metrics) this.metrics.cacheHits.with('dns://', hit.kind, this.zonesLabel, '').value++;
       w.writeRaw(this.render(hit.entry, req), this.name);
       return hit.entry.reply.readUInt16BE(2) & 0xf;
     }
-    this.metrics?.cacheMisses.labels('dns://', zonesLabel(this.opts.zones), '').inc();
+    if (this.metrics) this.metrics.cacheMisses.with('dns://', this.zonesLabel, '').value++;
     const cw = new CacheWriter(w);
     const r = this.next.serve(req, cw);
     if (typeof r === 'number') {
@@ -170,7 +173,7 @@ export class CacheHandler implements Handler {
     const cap = map === this.success ? this.opts.successCapacity : this.opts.denialCapacity;
     if (map.size >= cap) map.delete(map.keys().next().value!);
     map.set(key, { reply: Buffer.from(reply), storedAt: this.now(), ttl, ttlOffsets: info.offsets });
-    this.metrics?.cacheEntries.labels('dns://', map === this.success ? 'success' : 'denial', zonesLabel(this.opts.zones), '').set(map.size);
+    if (this.metrics) this.metrics.cacheEntries.with('dns://', map === this.success ? 'success' : 'denial', this.zonesLabel, '').value = map.size;
   }
 
   get size(): number {

@@ -230,7 +230,7 @@ export class ForwardHandler implements Handler {
   serve(req: DnsRequest, w: ResponseWriter): Promise<number> | number {
     if (!this.matches(req.name)) return this.next.serve(req, w);
     if (this.opts.maxConcurrent > 0 && this.inflight >= this.opts.maxConcurrent) {
-      this.metrics?.maxConcurrentRejects.inc();
+      if (this.metrics) this.metrics.maxConcurrentRejects.with().value++;
       return RCODE.REFUSED;
     }
     const healthy = this.upstreams.filter((u) => !u.down);

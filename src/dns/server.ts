@@ -11,7 +11,7 @@ import type { DnsRequest, Handler, ResponseWriter, Transport } from './plugin.js
 import { clientWrote } from './plugin.js';
 import { encodeError, encodeHeaderOnly, encodeReply, MalformedQuery, parseQuery, rcodeName, RCODE, typeName, type Message, type ParsedQuery } from './wire.js';
 import { matchZone } from './answer.js';
-import type { DnsMetrics } from './metrics.js';
+import type { DnsMetrics, RequestSeries } from './metrics.js';
 import { logger } from '../observability/log.js';
 
 const log = logger('dns/server');
@@ -30,9 +30,8 @@ const TCP_IDLE_MS = 10_000;
 
 interface Stored {
   reply: Buffer;
-  zone: string;
-  type: string;
-  rcode: string;
+  /** UDP over IPv4 / TCP series, resolved when stored */
+  series: RequestSeries | undefined;
 }
 
 export class DnsServer {
@@ -106,7 +105,8 @@ export class DnsServer {
     // RD and CD come from the query.
     out[2] = (out[2]! & 0xfe) | (msg[2]! & 0x01);
     out[3] = (out[3]! & 0xef) | (msg[3]! & 0x10);
-    this.metrics?.observeRequest(s.zone, transport, '1', s.type, s.rcode, 'kubernetes', 0);
+    // Answered in well under the first bucket (250µs): counted there without a clock read.
+    if (s.series && this.metrics) this.metrics.count(s.series, 0);
     return out;
   }
 
@@ -139,7 +139,7 @@ export class DnsServer {
     try {
       rcode = await block.chain.serve(req, w);
     } catch (err) {
-      this.metrics?.panics.inc();
+      if (this.metrics) this.metrics.panics.with().value++;
       log.error('Plugin failed while serving a query', err, { qname: q.qname, qtype: typeName(q.qtype) });
       rcode = RCODE.SERVFAIL;
     }
@@ -150,11 +150,12 @@ export class DnsServer {
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const zone = (blockZone ?? '') + '.';
-    this.metrics?.observeRequest(zone, transport, remoteAddress.includes(':') ? '2' : '1', typeName(q.qtype), rcodeName(w.reply.readUInt16BE(2) & 0xf), w.from, seconds);
+    const series = this.metrics?.seriesFor(zone, transport, remoteAddress.includes(':') ? '2' : '1', typeName(q.qtype), rcodeName(w.reply.readUInt16BE(2) & 0xf), w.from);
+    if (series) this.metrics!.count(series, seconds);
     if (block.logQueries) log.info('Query', { remote: remoteAddress, proto: transport, qname: q.qname + '.', qtype: typeName(q.qtype), rcode: rcodeName(w.reply.readUInt16BE(2) & 0xf), size: w.reply.length, duration: `${seconds.toFixed(6)}s` });
     if (w.storable && this.fastPath) {
       if (this.stored.size >= MAX_STORED) this.stored.clear();
-      this.stored.set((transport === 'udp' ? 'u' : 't') + msg.toString('latin1', 12), { reply: w.reply, zone, type: typeName(q.qtype), rcode: rcodeName(w.reply.readUInt16BE(2) & 0xf) });
+      this.stored.set((transport === 'udp' ? 'u' : 't') + msg.toString('latin1', 12), { reply: w.reply, series });
     }
     return w.reply;
   }
