@@ -4,6 +4,7 @@
 
 import type { ResourceInfo } from './resources.js';
 import type { KubeObject } from './types.js';
+import { asString } from './validation/names.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
@@ -137,7 +138,7 @@ function mergeStringData(o: Obj): void {
     return;
   }
   const data = child(o, 'data');
-  for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(asString(v), 'utf8').toString('base64');
   delete o.stringData;
 }
 

@@ -427,7 +427,8 @@ export function matchesFields(sel: FieldSelector, fields: Record<string, string>
   return true;
 }
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+// Field values are text; anything else a user put there reads as "" rather than throwing.
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
 
 type FieldFn = (obj: any) => Record<string, string>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -81,9 +81,10 @@ function since(timestamp: unknown, now: Date): string {
 
 /** labels.FormatLabels: sorted `k=v` pairs, or `<none>`. */
 export function formatLabels(labels: Record<string, string> | undefined | null): string {
-  const keys = Object.keys(labels ?? {}).sort();
+  const set = obj(labels);
+  const keys = Object.keys(set).sort();
   if (keys.length === 0) return '<none>';
-  return keys.map((k) => `${k}=${labels![k]}`).join(',');
+  return keys.map((k) => `${k}=${str(set[k])}`).join(',');
 }
 
 /** metav1.FormatLabelSelector: the selector's text, `<none>` when it selects nothing or everything. */
@@ -104,7 +105,8 @@ function listWithMore(list: string[], more: boolean, count: number, max: number)
 
 const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+// Cell text from whatever a field holds, never throwing on a list or object where text belongs.
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
 const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : 0);
 
 function layoutContainers(containers: unknown): [string, string] {

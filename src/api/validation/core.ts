@@ -1,6 +1,7 @@
 // The smaller core/v1 kinds: Namespace, Node, ConfigMap, Secret, ServiceAccount, Event,
 // Endpoints, and coordination/v1 Lease.
 
+import { asString } from './names.js';
 import { type FieldError, duplicate, forbidden, immutable, invalid, invalidEach, notSupported, required, tooLong } from './errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { isConfigMapKey, isDNS1123Label, isQualifiedName, isValidPortNum, nameIsDNSLabel, nameIsDNSSubdomain, nonSpecialIPErrors, parseCIDR, parseIP } from './names.js';
@@ -17,7 +18,7 @@ const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v
 
 export function validateNamespace(ns: Obj, old?: Obj): FieldError[] {
   const errs = old ? validateObjectMetaUpdate(ns.metadata, old.metadata) : validateObjectMeta(ns.metadata, false, nameIsDNSLabel);
-  for (const f of arr(ns.spec?.finalizers)) errs.push(...invalidEach('spec.finalizers', f, isQualifiedName(String(f))));
+  for (const f of arr(ns.spec?.finalizers)) errs.push(...invalidEach('spec.finalizers', f, isQualifiedName(asString(f))));
   return errs;
 }
 
@@ -29,13 +30,13 @@ export function validateNode(node: Obj, old?: Obj): FieldError[] {
     if (typeof c !== 'string' || !parseCIDR(c)) errs.push(invalid(`spec.podCIDRs[${i}]`, c, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
   });
   if (cidrs.length > 2) errs.push(invalid('spec.podCIDRs', cidrs, 'may specify no more than one CIDR for each IP family'));
-  else if (cidrs.length === 2 && String(cidrs[0]).includes(':') === String(cidrs[1]).includes(':'))
+  else if (cidrs.length === 2 && asString(cidrs[0]).includes(':') === asString(cidrs[1]).includes(':'))
     errs.push(invalid('spec.podCIDRs', cidrs, 'may specify no more than one CIDR for each IP family'));
   if (spec.podCIDR && cidrs.length > 0 && spec.podCIDR !== cidrs[0]) errs.push(invalid('spec.podCIDR', spec.podCIDR, 'must match first element of `podCIDRs`'));
   arr(spec.taints).forEach((t: Obj, i) => {
     const p = `spec.taints[${i}]`;
     if (!t?.key) errs.push(required(`${p}.key`));
-    else errs.push(...invalidEach(`${p}.key`, t.key, isQualifiedName(String(t.key))));
+    else errs.push(...invalidEach(`${p}.key`, t.key, isQualifiedName(asString(t.key))));
     if (!t?.effect) errs.push(required(`${p}.effect`));
     else if (!TAINT_EFFECTS.includes(t.effect)) errs.push(notSupported(`${p}.effect`, t.effect, TAINT_EFFECTS));
   });
@@ -56,7 +57,7 @@ function validateDataKeys(o: Obj, field: 'data' | 'binaryData' | 'stringData', o
   for (const key of Object.keys(data).sort()) {
     errs.push(...invalidEach(`${field}[${key}]`, key, isConfigMapKey(key)));
     if (other && key in other) errs.push(invalid(`${field}[${key}]`, key, `duplicate of key present in ${otherName}`));
-    const v = String(data[key] ?? '');
+    const v = asString(data[key] ?? '');
     size += base64 ? Buffer.from(v, 'base64').length : Buffer.byteLength(v);
   }
   return { errs, size };
@@ -135,7 +136,7 @@ export function validateEndpoints(ep: Obj, old?: Obj): FieldError[] {
       const ip = a?.ip;
       if (typeof ip !== 'string' || !parseIP(ip)) errs.push(invalid(`${ap}.ip`, ip ?? '', 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
       else errs.push(...invalidEach(`${ap}.ip`, ip, nonSpecialIPErrors(ip)));
-      if (a?.hostname) errs.push(...invalidEach(`${ap}.hostname`, a.hostname, isDNS1123Label(String(a.hostname))));
+      if (a?.hostname) errs.push(...invalidEach(`${ap}.hostname`, a.hostname, isDNS1123Label(asString(a.hostname))));
     }
     const ports = arr(ss?.ports);
     const names = new Set<string>();

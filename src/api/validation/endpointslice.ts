@@ -1,5 +1,6 @@
 // EndpointSlice validation (pkg/apis/discovery/validation).
 
+import { asString } from './names.js';
 import { type FieldError, immutable, invalid, invalidEach, notSupported, required, tooMany, duplicate } from './errors.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { fqdnErrors, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, nameIsDNSSubdomain, nonSpecialIPErrors, parseIP } from './names.js';
@@ -49,14 +50,14 @@ function validateEndpoints(endpoints: unknown, addressType: string): FieldError[
     if (addrs.length === 0) errs.push(required(`${p}.addresses`, 'must contain at least 1 address'));
     else if (addrs.length > MAX_ADDRESSES) errs.push(tooMany(`${p}.addresses`, addrs.length, MAX_ADDRESSES));
     addrs.forEach((a, j) => errs.push(...validateAddress(addressType, a, `${p}.addresses[${j}]`)));
-    if (ep?.nodeName !== undefined && ep?.nodeName !== null) errs.push(...invalidEach(`${p}.nodeName`, ep.nodeName, isDNS1123Subdomain(String(ep.nodeName))));
+    if (ep?.nodeName !== undefined && ep?.nodeName !== null) errs.push(...invalidEach(`${p}.nodeName`, ep.nodeName, isDNS1123Subdomain(asString(ep.nodeName))));
     const topo = ep?.deprecatedTopology;
     if (topo && typeof topo === 'object') {
       const n = Object.keys(topo).length;
       if (n > MAX_TOPOLOGY_LABELS) errs.push(tooMany(`${p}.deprecatedTopology`, n, MAX_TOPOLOGY_LABELS));
       errs.push(...validateLabels(topo, `${p}.deprecatedTopology`));
     }
-    if (ep?.hostname !== undefined && ep?.hostname !== null) errs.push(...invalidEach(`${p}.hostname`, ep.hostname, isDNS1123Label(String(ep.hostname))));
+    if (ep?.hostname !== undefined && ep?.hostname !== null) errs.push(...invalidEach(`${p}.hostname`, ep.hostname, isDNS1123Label(asString(ep.hostname))));
     const zones = arr(ep?.hints?.forZones);
     if (zones.length > MAX_ZONE_HINTS) errs.push(tooMany(`${p}.hints.forZones`, zones.length, MAX_ZONE_HINTS));
     const seenZones = new Set<string>();
@@ -65,7 +66,7 @@ function validateEndpoints(endpoints: unknown, addressType: string): FieldError[
       if (seenZones.has(z?.name)) errs.push(duplicate(zp, z?.name));
       else {
         seenZones.add(z?.name);
-        errs.push(...validateLabels({ 'topology.kubernetes.io/zone': String(z?.name ?? '') }, zp));
+        errs.push(...validateLabels({ 'topology.kubernetes.io/zone': asString(z?.name ?? '') }, zp));
       }
     });
   });
@@ -85,7 +86,7 @@ function validatePorts(ports: unknown): FieldError[] {
     else names.add(name);
     if (!port?.protocol) errs.push(required(`${p}.protocol`));
     else if (!PROTOCOLS.includes(port.protocol)) errs.push(notSupported(`${p}.protocol`, port.protocol, PROTOCOLS));
-    if (port?.appProtocol !== undefined && port?.appProtocol !== null) errs.push(...invalidEach(`${p}.appProtocol`, port.appProtocol, isQualifiedName(String(port.appProtocol))));
+    if (port?.appProtocol !== undefined && port?.appProtocol !== null) errs.push(...invalidEach(`${p}.appProtocol`, port.appProtocol, isQualifiedName(asString(port.appProtocol))));
   });
   return errs;
 }

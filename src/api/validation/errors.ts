@@ -2,6 +2,7 @@
 // because kubectl shows the server's message verbatim and users grep for it.
 
 import type { Status, StatusCause } from '../types.js';
+import { asString } from './names.js';
 
 export type FieldErrorType =
   | 'FieldValueInvalid'
@@ -55,7 +56,7 @@ export function goQuote(s: string): string {
  */
 function renderValue(v: unknown): string {
   if (v instanceof RawValue) return v.text;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return asString(v);
   if (typeof v === 'string') return goQuote(v);
   if (v === undefined || v === null) return goQuote('null');
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return goStrings(v as string[]).text;
@@ -63,21 +64,21 @@ function renderValue(v: unknown): string {
   try {
     return JSON.stringify(v) ?? 'null';
   } catch {
-    return String(v);
+    return asString(v);
   }
 }
 
 /** `[]string{"a", "b"}`, or `[]string(nil)` for an absent list. */
 export function goStrings(list: readonly string[] | null | undefined): RawValue {
   if (!list) return new RawValue('[]string(nil)');
-  return new RawValue(`[]string{${list.map((x) => goQuote(String(x))).join(', ')}}`);
+  return new RawValue(`[]string{${list.map((x) => goQuote(asString(x))).join(', ')}}`);
 }
 
 /** `map[string]string{"a":"b"}` with sorted keys, or `map[string]string(nil)`. */
 export function goStringMap(m: Record<string, string> | null | undefined): RawValue {
   if (!m) return new RawValue('map[string]string(nil)');
   const keys = Object.keys(m).sort();
-  return new RawValue(`map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(String(m[k]))}`).join(', ')}}`);
+  return new RawValue(`map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(asString(m[k]))}`).join(', ')}}`);
 }
 
 /** intstr.IntOrString as %#v prints it. */
@@ -92,7 +93,7 @@ export function goLabelSelector(sel: unknown): RawValue {
   const s = sel as { matchLabels?: Record<string, string>; matchExpressions?: { key?: string; operator?: string; values?: string[] }[] };
   const exprs = Array.isArray(s.matchExpressions)
     ? `[]v1.LabelSelectorRequirement{${s.matchExpressions
-        .map((e) => `v1.LabelSelectorRequirement{Key:${goQuote(String(e?.key ?? ''))}, Operator:${goQuote(String(e?.operator ?? ''))}, Values:${goStrings(e?.values).text}}`)
+        .map((e) => `v1.LabelSelectorRequirement{Key:${goQuote(asString(e?.key ?? ''))}, Operator:${goQuote(asString(e?.operator ?? ''))}, Values:${goStrings(e?.values).text}}`)
         .join(', ')}}`
     : '[]v1.LabelSelectorRequirement(nil)';
   return new RawValue(`v1.LabelSelector{MatchLabels:${goStringMap(s.matchLabels).text}, MatchExpressions:${exprs}}`);

@@ -2,6 +2,7 @@
 // finalizer-name rule).
 
 import type { ObjectMeta } from '../types.js';
+import { asString } from './names.js';
 import { type FieldError, forbidden, immutable, invalid, invalidEach, required, tooLong } from './errors.js';
 import { type NameValidator, isDNS1123Label, isQualifiedName, isValidLabelValue } from './names.js';
 
@@ -42,8 +43,8 @@ export function validateLabelSelector(sel: unknown, path: string): FieldError[] 
       default:
         errs.push(invalid(`${p}.operator`, e.operator ?? '', 'not a valid selector operator'));
     }
-    errs.push(...invalidEach(`${p}.key`, e.key ?? '', isQualifiedName(String(e.key ?? ''))));
-    values.forEach((v, j) => errs.push(...invalidEach(`${p}.values[${j}]`, v, isValidLabelValue(String(v)))));
+    errs.push(...invalidEach(`${p}.key`, e.key ?? '', isQualifiedName(asString(e.key ?? ''))));
+    values.forEach((v, j) => errs.push(...invalidEach(`${p}.values[${j}]`, v, isValidLabelValue(asString(v)))));
   });
   return errs;
 }
@@ -54,7 +55,7 @@ export function validateAnnotations(annotations: Record<string, string> | undefi
   for (const k of sortedKeys(annotations)) {
     // Annotation keys are qualified names, case-insensitively.
     errs.push(...invalidEach(path, k, isQualifiedName(k.toLowerCase())));
-    size += Buffer.byteLength(k) + Buffer.byteLength(String(annotations![k] ?? ''));
+    size += Buffer.byteLength(k) + Buffer.byteLength(asString(annotations![k] ?? ''));
   }
   if (size > TOTAL_ANNOTATION_SIZE_LIMIT) errs.push(tooLong(path, TOTAL_ANNOTATION_SIZE_LIMIT));
   return errs;
@@ -86,7 +87,7 @@ function validateOwnerReferences(refs: ObjectMeta['ownerReferences'], path: stri
     if (!r.kind) errs.push(invalid(`${path}.kind`, r.kind ?? '', 'kind must not be empty'));
     if (!r.name) errs.push(invalid(`${path}.name`, r.name ?? '', 'name must not be empty'));
     if (!r.uid) errs.push(invalid(`${path}.uid`, r.uid ?? '', 'uid must not be empty'));
-    if (r.controller) controllers.push(`${r.kind}/${r.name}`);
+    if (r.controller) controllers.push(`${asString(r.kind)}/${asString(r.name)}`);
   }
   if (controllers.length > 1)
     errs.push(

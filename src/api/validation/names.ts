@@ -52,7 +52,21 @@ export function regexError(msg: string, fmt: string, ...examples: string[]): str
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 
+/**
+ * A field's text, without ever throwing: strings as they are, numbers and booleans printed,
+ * anything else (a list or object where text belongs) as "" so the caller reports it.
+ */
+export function asString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return '';
+}
+
+/** What the checks below report for a non-string, as a decoder would refuse it. */
+const NOT_A_STRING = ['must be a string'];
+
 export function isDNS1123Label(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   if (byteLength(value) > DNS1123_LABEL_MAX) errs.push(maxLenError(DNS1123_LABEL_MAX));
   if (!dns1123LabelRe.test(value)) {
@@ -72,6 +86,7 @@ export function isDNS1123Label(value: string): string[] {
 }
 
 export function isDNS1123Subdomain(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   if (byteLength(value) > DNS1123_SUBDOMAIN_MAX) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX));
   if (!dns1123SubdomainRe.test(value))
@@ -86,6 +101,7 @@ export function isDNS1123Subdomain(value: string): string[] {
 }
 
 export function isDNS1035Label(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   if (byteLength(value) > DNS1123_LABEL_MAX) errs.push(maxLenError(DNS1123_LABEL_MAX));
   if (!dns1035LabelRe.test(value))
@@ -101,6 +117,7 @@ export function isDNS1035Label(value: string): string[] {
 }
 
 export function isWildcardDNS1123Subdomain(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   if (byteLength(value) > DNS1123_SUBDOMAIN_MAX) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX));
   if (!wildcardRe.test(value))
@@ -118,6 +135,7 @@ const QUALIFIED_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or
 
 /** Label keys, annotation keys, finalizers, appProtocol: `[prefix/]name`. */
 export function isQualifiedName(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;
@@ -140,6 +158,7 @@ export function isQualifiedName(value: string): string[] {
 }
 
 export function isValidLabelValue(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   if (byteLength(value) > LABEL_VALUE_MAX) errs.push(maxLenError(LABEL_VALUE_MAX));
   if (!labelValueRe.test(value))
@@ -156,6 +175,7 @@ export function isValidLabelValue(value: string): string[] {
 }
 
 export function isCIdentifier(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   if (cIdentifierRe.test(value)) return [];
   return [
     regexError(
@@ -170,6 +190,7 @@ export function isCIdentifier(value: string): string[] {
 
 /** ConfigMap and Secret data keys. */
 export function isConfigMapKey(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   if (byteLength(value) > DNS1123_SUBDOMAIN_MAX) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX));
   if (!configMapKeyRe.test(value))
@@ -180,13 +201,14 @@ export function isConfigMapKey(value: string): string[] {
   return errs;
 }
 
-export function isValidPortNum(port: number): string[] {
-  if (Number.isInteger(port) && port >= 1 && port <= 65535) return [];
+export function isValidPortNum(port: unknown): string[] {
+  if (typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535) return [];
   return [inclusiveRangeError(1, 65535)];
 }
 
 /** IANA_SVC_NAME: the named form of a container port or Service targetPort. */
 export function isValidPortName(port: string): string[] {
+  if (typeof port !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   if (port.length > 15) errs.push(maxLenError(15));
   if (!/^[-a-z0-9]+$/.test(port)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
@@ -224,6 +246,7 @@ export function isIPv4String(value: string): boolean {
 }
 
 export function parseCIDR(value: string): { ip: ipaddr.IPv4 | ipaddr.IPv6; prefix: number } | undefined {
+  if (typeof value !== 'string') return undefined;
   const slash = value.indexOf('/');
   if (slash < 0) return undefined;
   const ip = parseIP(value.slice(0, slash));
@@ -260,6 +283,7 @@ function isLinkLocalMulticast(ip: ipaddr.IPv4 | ipaddr.IPv6): boolean {
 
 /** A domain name with at least two labels, each a DNS-1123 label, as IsFullyQualifiedDomainName. */
 export function fqdnErrors(value: string): string[] {
+  if (typeof value !== 'string') return NOT_A_STRING;
   let name = value;
   if (name.endsWith('.')) name = name.slice(0, -1);
   if (name.length === 0) return ['Required value'];
@@ -280,12 +304,13 @@ function maskTrailingDash(name: string): string {
   return name.length > 1 && name.endsWith('-') ? `${name.slice(0, -2)}a` : name;
 }
 
-export const nameIsDNSSubdomain: NameValidator = (name, prefix) => isDNS1123Subdomain(prefix ? maskTrailingDash(name) : name);
-export const nameIsDNSLabel: NameValidator = (name, prefix) => isDNS1123Label(prefix ? maskTrailingDash(name) : name);
-export const nameIsDNS1035Label: NameValidator = (name, prefix) => isDNS1035Label(prefix ? maskTrailingDash(name) : name);
+export const nameIsDNSSubdomain: NameValidator = (name, prefix) => (typeof name !== 'string' ? NOT_A_STRING : isDNS1123Subdomain(prefix ? maskTrailingDash(name) : name));
+export const nameIsDNSLabel: NameValidator = (name, prefix) => (typeof name !== 'string' ? NOT_A_STRING : isDNS1123Label(prefix ? maskTrailingDash(name) : name));
+export const nameIsDNS1035Label: NameValidator = (name, prefix) => (typeof name !== 'string' ? NOT_A_STRING : isDNS1035Label(prefix ? maskTrailingDash(name) : name));
 
 /** Path segment names (ValidatePathSegmentName): what every name must at least satisfy to fit a URL. */
 export function isValidPathSegmentName(name: string, prefix: boolean): string[] {
+  if (typeof name !== 'string') return NOT_A_STRING;
   const errs: string[] = [];
   if (!prefix && (name === '.' || name === '..')) errs.push(`may not be '${name}'`);
   for (const bad of ['/', '%']) if (name.includes(bad)) errs.push(`may not contain '${bad}'`);

@@ -3,6 +3,7 @@
 // after creation except for a few fields.
 
 import { parseQuantity } from '../quantity.js';
+import { asString } from './names.js';
 import { type FieldError, deepEqual, duplicate, forbidden, invalid, invalidEach, notSupported, required } from './errors.js';
 import { validateLabels, validateNonnegative, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidPortName, isValidPortNum, nameIsDNSSubdomain } from './names.js';
@@ -70,14 +71,14 @@ function validateResources(res: unknown, path: string): FieldError[] {
         errs.push(invalid(p, list[name], "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
         continue;
       }
-      if (q < 0) errs.push(invalid(p, String(list[name]), 'must be greater than or equal to 0'));
+      if (q < 0) errs.push(invalid(p, asString(list[name]), 'must be greater than or equal to 0'));
       parsed[kind][name] = q;
     }
   }
   for (const [name, req] of Object.entries(parsed.requests)) {
     const lim = parsed.limits[name];
     if (lim !== undefined && req > lim)
-      errs.push(invalid(`${path}.requests`, String(obj(r.requests)[name]), `must be less than or equal to ${name} limit of ${String(obj(r.limits)[name])}`));
+      errs.push(invalid(`${path}.requests`, asString(obj(r.requests)[name]), `must be less than or equal to ${name} limit of ${asString(obj(r.limits)[name])}`));
   }
   return errs;
 }
@@ -141,7 +142,7 @@ export function validatePodSpec(specIn: unknown, path: string): FieldError[] {
     const p = `${path}.volumes[${i}].name`;
     if (!v?.name) errs.push(required(p));
     else {
-      errs.push(...invalidEach(p, v.name, isDNS1123Label(String(v.name))));
+      errs.push(...invalidEach(p, v.name, isDNS1123Label(asString(v.name))));
       if (volumes.has(v.name)) errs.push(duplicate(p, v.name));
       volumes.add(v.name);
     }
@@ -151,7 +152,7 @@ export function validatePodSpec(specIn: unknown, path: string): FieldError[] {
   const hostNetwork = spec.hostNetwork === true;
   const checkName = (c: Obj, p: string) => {
     if (!c?.name) return errs.push(required(`${p}.name`));
-    errs.push(...invalidEach(`${p}.name`, c.name, isDNS1123Label(String(c.name))));
+    errs.push(...invalidEach(`${p}.name`, c.name, isDNS1123Label(asString(c.name))));
     if (allNames.has(c.name)) errs.push(duplicate(`${p}.name`, c.name));
     allNames.add(c.name);
     return 0;
@@ -171,15 +172,15 @@ export function validatePodSpec(specIn: unknown, path: string): FieldError[] {
   else if (!DNS_POLICIES.includes(spec.dnsPolicy)) errs.push(notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, DNS_POLICIES));
   if (spec.dnsPolicy === 'None' && !spec.dnsConfig) errs.push(required(`${path}.dnsConfig`, 'must provide `dnsConfig` when `dnsPolicy` is None'));
   if (spec.nodeSelector) errs.push(...validateLabels(spec.nodeSelector, `${path}.nodeSelector`));
-  if (spec.nodeName) errs.push(...invalidEach(`${path}.nodeName`, spec.nodeName, isDNS1123Subdomain(String(spec.nodeName))));
-  if (spec.hostname) errs.push(...invalidEach(`${path}.hostname`, spec.hostname, isDNS1123Label(String(spec.hostname))));
-  if (spec.subdomain) errs.push(...invalidEach(`${path}.subdomain`, spec.subdomain, isDNS1123Label(String(spec.subdomain))));
-  if (spec.serviceAccountName) errs.push(...invalidEach(`${path}.serviceAccountName`, spec.serviceAccountName, isDNS1123Subdomain(String(spec.serviceAccountName))));
+  if (spec.nodeName) errs.push(...invalidEach(`${path}.nodeName`, spec.nodeName, isDNS1123Subdomain(asString(spec.nodeName))));
+  if (spec.hostname) errs.push(...invalidEach(`${path}.hostname`, spec.hostname, isDNS1123Label(asString(spec.hostname))));
+  if (spec.subdomain) errs.push(...invalidEach(`${path}.subdomain`, spec.subdomain, isDNS1123Label(asString(spec.subdomain))));
+  if (spec.serviceAccountName) errs.push(...invalidEach(`${path}.serviceAccountName`, spec.serviceAccountName, isDNS1123Subdomain(asString(spec.serviceAccountName))));
   if (typeof spec.activeDeadlineSeconds === 'number' && spec.activeDeadlineSeconds <= 0)
     errs.push(invalid(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'));
   arr(spec.tolerations).forEach((t: Obj, i) => {
     const p = `${path}.tolerations[${i}]`;
-    if (t?.key) errs.push(...invalidEach(`${p}.key`, t.key, isQualifiedName(String(t.key))));
+    if (t?.key) errs.push(...invalidEach(`${p}.key`, t.key, isQualifiedName(asString(t.key))));
     if (t?.operator && !TOLERATION_OPERATORS.includes(t.operator)) errs.push(notSupported(`${p}.operator`, t.operator, TOLERATION_OPERATORS));
     if (!t?.key && t?.operator !== 'Exists') errs.push(invalid(`${p}.operator`, t?.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
     if (t?.operator === 'Exists' && t?.value) errs.push(invalid(`${p}.operator`, t.value, 'value must be empty when `operator` is \'Exists\''));

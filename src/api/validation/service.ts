@@ -2,6 +2,7 @@
 // (pkg/apis/core/validation) plus the IP-family consistency checks its allocator applies.
 
 import { externallyAccessible } from '../defaults.js';
+import { asString } from './names.js';
 import { type FieldError, RawValue, duplicate, forbidden, invalid, invalidEach, notSupported, required } from './errors.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import {
@@ -45,7 +46,7 @@ const isHeadless = (spec: Obj): boolean => Array.isArray(spec.clusterIPs) && spe
 /** Go's rendering of the (protocol, port) key upstream reports for a duplicate service port. */
 function goServicePortKey(protocol: unknown, port: unknown): RawValue {
   return new RawValue(
-    `core.ServicePort{Name:"", Protocol:${JSON.stringify(String(protocol ?? ''))}, AppProtocol:(*string)(nil), Port:${Number(port) || 0}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}`,
+    `core.ServicePort{Name:"", Protocol:${JSON.stringify(asString(protocol ?? ''))}, AppProtocol:(*string)(nil), Port:${Number(port) || 0}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}`,
   );
 }
 
@@ -68,7 +69,7 @@ function validateServicePort(sp: Obj, requireName: boolean, names: Set<string>, 
   if (!sp.protocol) errs.push(required(`${path}.protocol`));
   else if (!PROTOCOLS.includes(sp.protocol)) errs.push(notSupported(`${path}.protocol`, sp.protocol, PROTOCOLS));
   errs.push(...validatePortNumOrName(sp.targetPort, `${path}.targetPort`));
-  if (sp.appProtocol !== undefined && sp.appProtocol !== null) errs.push(...invalidEach(`${path}.appProtocol`, sp.appProtocol, isQualifiedName(String(sp.appProtocol))));
+  if (sp.appProtocol !== undefined && sp.appProtocol !== null) errs.push(...invalidEach(`${path}.appProtocol`, sp.appProtocol, isQualifiedName(asString(sp.appProtocol))));
   return errs;
 }
 
@@ -198,13 +199,13 @@ export function validateServiceSpec(svc: Obj, opts: ServiceValidationOptions = {
   const nodePorts = new Set<string>();
   ports.forEach((p, i) => {
     if (!p.nodePort) return;
-    const key = `${p.protocol}/${p.nodePort}`;
+    const key = `${asString(p.protocol)}/${asString(p.nodePort)}`;
     if (nodePorts.has(key)) errs.push(duplicate(`spec.ports[${i}].nodePort`, p.nodePort));
     nodePorts.add(key);
   });
   const portKeys = new Set<string>();
   ports.forEach((p, i) => {
-    const key = `${p.protocol}/${p.port}`;
+    const key = `${asString(p.protocol)}/${asString(p.port)}`;
     if (portKeys.has(key)) errs.push(duplicate(`spec.ports[${i}]`, goServicePortKey(p.protocol, p.port)));
     portKeys.add(key);
   });
@@ -223,7 +224,7 @@ export function validateServiceSpec(svc: Obj, opts: ServiceValidationOptions = {
     // The annotation this field replaced: comma-separated CIDRs, LoadBalancer only.
     const p = `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]`;
     if (spec.type !== 'LoadBalancer') errs.push(forbidden(p, "may only be used when `type` is 'LoadBalancer'"));
-    const val = String(annotations[SOURCE_RANGES_ANNOTATION]).trim();
+    const val = asString(annotations[SOURCE_RANGES_ANNOTATION]).trim();
     if (val !== '') for (const r of val.split(',')) if (!parseCIDR(r.trim())) errs.push(invalid(p, r.trim(), CIDR_MSG));
   }
 
@@ -234,7 +235,7 @@ export function validateServiceSpec(svc: Obj, opts: ServiceValidationOptions = {
 
   if (spec.loadBalancerClass !== undefined && spec.loadBalancerClass !== null) {
     if (spec.type !== 'LoadBalancer') errs.push(forbidden('spec.loadBalancerClass', "may only be used when `type` is 'LoadBalancer'"));
-    else errs.push(...invalidEach('spec.loadBalancerClass', spec.loadBalancerClass, isQualifiedName(String(spec.loadBalancerClass))));
+    else errs.push(...invalidEach('spec.loadBalancerClass', spec.loadBalancerClass, isQualifiedName(asString(spec.loadBalancerClass))));
   }
 
   // externalTrafficPolicy and healthCheckNodePort

@@ -3,6 +3,7 @@
 // matches the template; counts that are not negative; a usable rollout strategy.
 
 import { matchesLabels, selectorFromLabelSelector, SelectorError } from '../selectors.js';
+import { asString } from './names.js';
 import { type FieldError, RawValue, forbidden, goIntOrString, goLabelSelector, goQuote, goStringMap, invalid, notSupported, required } from './errors.js';
 import { validateLabelSelector, validateLabels, validateNonnegative, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { nameIsDNSSubdomain, regexError } from './names.js';
@@ -66,7 +67,7 @@ function notMoreThan100Percent(v: unknown, path: string): FieldError[] {
 
 function goStrategy(type: string, strategy: Obj, rollingType: string): RawValue {
   const ru = strategy.rollingUpdate ? `(*apps.${rollingType})(0xc000000000)` : `(*apps.${rollingType})(nil)`;
-  return new RawValue(`apps.${type}{Type:${goQuote(String(strategy.type ?? ''))}, RollingUpdate:${ru}}`);
+  return new RawValue(`apps.${type}{Type:${goQuote(asString(strategy.type ?? ''))}, RollingUpdate:${ru}}`);
 }
 
 function selectorImmutable(spec: Obj, old: Obj | undefined): FieldError[] {
