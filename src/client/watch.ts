@@ -40,24 +40,51 @@ export class WatchDecoder {
     const events: WatchEvent[] = [];
     // where the current object starts in this chunk (0 when it began in an earlier one)
     let start = this.depth > 0 ? 0 : -1;
-    for (let i = 0; i < buf.length; i++) {
+    let i = 0;
+    while (i < buf.length) {
+      if (this.inString) {
+        // Most bytes are inside strings: jump to the next quote natively instead of
+        // stepping through them, then decide from the backslashes before it.
+        if (this.escaped) {
+          this.escaped = false;
+          i++;
+          continue;
+        }
+        const q = buf.indexOf(0x22 /* " */, i);
+        const end = q < 0 ? buf.length : q;
+        let slashes = 0;
+        while (end - slashes - 1 >= i && buf[end - slashes - 1] === 0x5c /* \ */) slashes++;
+        if (q < 0) {
+          this.escaped = slashes % 2 === 1;
+          i = buf.length;
+        } else {
+          if (slashes % 2 === 0) this.inString = false;
+          i = q + 1;
+        }
+        continue;
+      }
       const c = buf[i]!;
       if (this.depth === 0) {
         if (c === 0x7b /* { */) {
+          // Fast path for what kube-apiserver writes, one event per line: hand the whole
+          // line to the native parser. A JSON object is self-delimiting, so if the line
+          // parses, it is exactly one event; if not (several per line, or a line of a
+          // pretty-printed object), the byte scan below frames it.
+          const nl = buf.indexOf(0x0a, i);
+          if (nl >= 0) {
+            const ev = tryParse(buf.toString('utf8', i, nl));
+            if (ev !== undefined) {
+              events.push(toEvent(ev));
+              i = nl + 1;
+              continue;
+            }
+          }
           start = i;
           this.depth = 1;
         } else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
           throw new WatchDecodeError(`unexpected byte 0x${c.toString(16)} between watch events`);
         }
-        continue;
-      }
-      if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === 0x5c /* \ */) this.escaped = true;
-        else if (c === 0x22 /* " */) this.inString = false;
-        continue;
-      }
-      if (c === 0x22) this.inString = true;
+      } else if (c === 0x22) this.inString = true;
       else if (c === 0x7b) this.depth++;
       else if (c === 0x7d /* } */ && --this.depth === 0) {
         const last = buf.subarray(start, i + 1);
@@ -67,6 +94,7 @@ export class WatchDecoder {
         events.push(parseEvent(whole.toString('utf8')));
         start = -1;
       }
+      i++;
     }
     if (this.depth > 0) {
       // copy: the caller may reuse the chunk's memory
@@ -89,6 +117,15 @@ export class WatchDecoder {
   }
 }
 
+function tryParse(text: string): unknown {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseEvent(text: string): WatchEvent {
   let v: unknown;
   try {
@@ -96,6 +133,10 @@ function parseEvent(text: string): WatchEvent {
   } catch (err) {
     throw new WatchDecodeError(`bad watch event: ${(err as Error).message}`);
   }
+  return toEvent(v);
+}
+
+function toEvent(v: unknown): WatchEvent {
   const ev = v as { type?: unknown; object?: unknown };
   if (typeof ev.type !== 'string' || !WATCH_TYPES.has(ev.type)) throw new WatchDecodeError(`bad watch event: unknown type ${JSON.stringify(ev.type)}`);
   if (!ev.object || typeof ev.object !== 'object') throw new WatchDecodeError(`bad watch event: ${ev.type} without an object`);
