@@ -325,20 +325,28 @@ export function selectorFromSet(set: Record<string, string> | undefined): LabelS
 /** metav1.LabelSelectorAsSelector: nil selects nothing, {} selects everything. */
 export function selectorFromLabelSelector(ls: MetaLabelSelector | null | undefined): LabelSelector {
   if (ls === null || ls === undefined) return NOTHING;
+  if (typeof ls !== 'object' || Array.isArray(ls)) throw new SelectorError('a label selector must be an object');
   const reqs: LabelRequirement[] = [];
+  const ops: Record<string, LabelOperator> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' };
   try {
-    for (const k of Object.keys(ls.matchLabels ?? {})) reqs.push(newRequirement(k, '=', [ls.matchLabels![k]!]));
-    for (const expr of ls.matchExpressions ?? []) {
-      const ops: Record<string, LabelOperator> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' };
-      const op = ops[expr.operator];
-      if (!op) throw new Error(`${JSON.stringify(expr.operator)} is not a valid label selector operator`);
-      reqs.push(newRequirement(expr.key, op, [...(expr.values ?? [])]));
+    const matchLabels = ls.matchLabels && typeof ls.matchLabels === 'object' ? ls.matchLabels : {};
+    for (const k of Object.keys(matchLabels)) reqs.push(newRequirement(k, '=', [labelText(matchLabels[k])]));
+    for (const expr of Array.isArray(ls.matchExpressions) ? ls.matchExpressions : []) {
+      const op = ops[typeof expr?.operator === 'string' ? expr.operator : ''];
+      if (!op) throw new Error(`${JSON.stringify(expr?.operator ?? '')} is not a valid label selector operator`);
+      const values = Array.isArray(expr.values) ? expr.values.map(labelText) : [];
+      reqs.push(newRequirement(typeof expr.key === 'string' ? expr.key : '', op, values));
     }
   } catch (e) {
     throw new SelectorError((e as Error).message);
   }
   reqs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { requirements: reqs };
+}
+
+/** A label value as text; a non-string fails the label-value check instead of throwing. */
+function labelText(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '!';
 }
 
 // ---- field selectors --------------------------------------------------------

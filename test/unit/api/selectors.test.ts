@@ -221,6 +221,22 @@ describe('label selector properties', () => {
       }),
     );
   });
+  it('selectorFromLabelSelector throws only SelectorError on arbitrary JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (v) => {
+        try {
+          selectorFromLabelSelector(v as never);
+        } catch (e) {
+          expect(e).toBeInstanceOf(SelectorError);
+        }
+        try {
+          selectorFromLabelSelector({ matchExpressions: [v] } as never);
+        } catch (e) {
+          expect(e).toBeInstanceOf(SelectorError);
+        }
+      }),
+    );
+  });
   it('never throws anything but SelectorError on arbitrary input', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom('a', 'b', '=', '!', '(', ')', ',', ' ', 'in', 'notin', '/', '.', '-', '<', '>', '1') , maxLength: 20 }), (text) => {
