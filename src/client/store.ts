@@ -16,6 +16,17 @@ export type IndexFunc<T> = (obj: T) => string[];
 export const NAMESPACE_INDEX = 'namespace';
 
 /**
+ * An index by the value of one label, e.g. `labelIndex('kubernetes.io/service-name')` to find
+ * a Service's EndpointSlices; objects without the label are not indexed.
+ */
+export function labelIndex<T extends KubeObject>(label: string): IndexFunc<T> {
+  return (o) => {
+    const v = o.metadata.labels?.[label];
+    return v === undefined ? [] : [v];
+  };
+}
+
+/**
  * The informer cache: objects by key, secondary indexes, and the handlers that see every
  * change. Shared by API-backed and file-backed informers so they behave the same.
  */

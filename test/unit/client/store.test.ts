@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigMap } from '../../../src/api/types.js';
-import { Store } from '../../../src/client/store.js';
+import { labelIndex, Store } from '../../../src/client/store.js';
 
 function cm(name: string, rv: string, ns = 'default', labels?: Record<string, string>): ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, resourceVersion: rv, labels } };
@@ -49,6 +49,15 @@ describe('Store', () => {
     s.remove(cm('b', '4', 'ns2'));
     expect(s.byIndex('app', 'web')).toEqual([]);
     expect(s.byIndex('app', 'db').map((o) => o.metadata.name)).toEqual(['a']);
+  });
+
+  it('labelIndex finds objects by the value of one label', () => {
+    const s = new Store<ConfigMap>();
+    s.addIndexer('svc', labelIndex('kubernetes.io/service-name'));
+    s.upsert(cm('a', '1', 'ns', { 'kubernetes.io/service-name': 'web' }));
+    s.upsert(cm('b', '2', 'ns'));
+    expect(s.byIndex('svc', 'web').map((o) => o.metadata.name)).toEqual(['a']);
+    expect(s.byIndex('svc', '')).toEqual([]);
   });
 
   it('a throwing handler does not stop the others or the cache update', () => {
