@@ -54,8 +54,10 @@ export interface Watcher {
 }
 
 export interface WatchCallbacks {
-  /** events in revision order, with no gaps; called in batches */
-  onEvents(events: WatchEvent[]): void;
+  /** events in revision order, with no gaps; called in batches. A returned promise holds the
+   * next batch until it settles (backpressure); a watcher that lets too many events queue up is
+   * ended with onError (code Unavailable), and should resume from its last revision or re-list. */
+  onEvents(events: WatchEvent[]): void | Promise<void>;
   /** the watch ended: Compacted if it fell behind compaction, Unavailable on backend loss */
   onError(err: StorageError): void;
   /** optional progress notification: everything up to `revision` has been delivered */
