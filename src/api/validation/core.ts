@@ -1,10 +1,20 @@
 // The smaller core/v1 kinds: Namespace, Node, ConfigMap, Secret, ServiceAccount, Event,
 // Endpoints, and coordination/v1 Lease.
 
-import { asString } from './names.js';
 import { type FieldError, duplicate, forbidden, immutable, invalid, invalidEach, notSupported, required, tooLong } from './errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
-import { isConfigMapKey, isDNS1123Label, isQualifiedName, isValidPortNum, nameIsDNSLabel, nameIsDNSSubdomain, nonSpecialIPErrors, parseCIDR, parseIP } from './names.js';
+import {
+  asString,
+  isConfigMapKey,
+  isDNS1123Label,
+  isQualifiedName,
+  isValidPortNum,
+  nameIsDNSLabel,
+  nameIsDNSSubdomain,
+  nonSpecialIPErrors,
+  parseCIDR,
+  parseIP,
+} from './names.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;

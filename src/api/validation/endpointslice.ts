@@ -1,9 +1,17 @@
 // EndpointSlice validation (pkg/apis/discovery/validation).
 
-import { asString } from './names.js';
 import { type FieldError, immutable, invalid, invalidEach, notSupported, required, tooMany, duplicate } from './errors.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
-import { fqdnErrors, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, nameIsDNSSubdomain, nonSpecialIPErrors, parseIP } from './names.js';
+import {
+  asString,
+  fqdnErrors,
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isQualifiedName,
+  nameIsDNSSubdomain,
+  nonSpecialIPErrors,
+  parseIP,
+} from './names.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;

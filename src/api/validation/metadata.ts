@@ -2,9 +2,8 @@
 // finalizer-name rule).
 
 import type { ObjectMeta } from '../types.js';
-import { asString } from './names.js';
 import { type FieldError, forbidden, immutable, invalid, invalidEach, required, tooLong } from './errors.js';
-import { type NameValidator, isDNS1123Label, isQualifiedName, isValidLabelValue } from './names.js';
+import { asString, isDNS1123Label, isQualifiedName, isValidLabelValue, type NameValidator } from './names.js';
 
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);

@@ -3,10 +3,17 @@
 // after creation except for a few fields.
 
 import { parseQuantity } from '../quantity.js';
-import { asString } from './names.js';
 import { type FieldError, deepEqual, duplicate, forbidden, invalid, invalidEach, notSupported, required } from './errors.js';
 import { validateLabels, validateNonnegative, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
-import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidPortName, isValidPortNum, nameIsDNSSubdomain } from './names.js';
+import {
+  asString,
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isQualifiedName,
+  isValidPortName,
+  isValidPortNum,
+  nameIsDNSSubdomain,
+} from './names.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
@@ -150,12 +157,15 @@ export function validatePodSpec(specIn: unknown, path: string): FieldError[] {
   const containers = arr(spec.containers);
   const allNames = new Set<string>();
   const hostNetwork = spec.hostNetwork === true;
-  const checkName = (c: Obj, p: string) => {
-    if (!c?.name) return errs.push(required(`${p}.name`));
-    errs.push(...invalidEach(`${p}.name`, c.name, isDNS1123Label(asString(c.name))));
+  // Container names are unique across init and regular containers.
+  const checkName = (c: Obj, p: string): void => {
+    if (!c?.name) {
+      errs.push(required(`${p}.name`));
+      return;
+    }
+    errs.push(...invalidEach(`${p}.name`, c.name, isDNS1123Label(c.name)));
     if (allNames.has(c.name)) errs.push(duplicate(`${p}.name`, c.name));
     allNames.add(c.name);
-    return 0;
   };
   arr(spec.initContainers).forEach((c: Obj, i) => {
     checkName(c, `${path}.initContainers[${i}]`);

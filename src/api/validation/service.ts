@@ -2,10 +2,10 @@
 // (pkg/apis/core/validation) plus the IP-family consistency checks its allocator applies.
 
 import { externallyAccessible } from '../defaults.js';
-import { asString } from './names.js';
 import { type FieldError, RawValue, duplicate, forbidden, invalid, invalidEach, notSupported, required } from './errors.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import {
+  asString,
   isDNS1123Label,
   isDNS1123Subdomain,
   isIPv6String,

@@ -3,12 +3,10 @@
 // matches the template; counts that are not negative; a usable rollout strategy.
 
 import { matchesLabels, selectorFromLabelSelector, SelectorError } from '../selectors.js';
-import { asString } from './names.js';
-import { type FieldError, RawValue, forbidden, goIntOrString, goLabelSelector, goQuote, goStringMap, invalid, notSupported, required } from './errors.js';
+import { type FieldError, RawValue, deepEqual, forbidden, goIntOrString, goLabelSelector, goQuote, goStringMap, invalid, notSupported, required } from './errors.js';
 import { validateLabelSelector, validateLabels, validateNonnegative, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
-import { nameIsDNSSubdomain, regexError } from './names.js';
+import { asString, nameIsDNSSubdomain, regexError } from './names.js';
 import { validatePodSpec } from './pod.js';
-import { deepEqual } from './errors.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
