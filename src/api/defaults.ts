@@ -188,6 +188,8 @@ function defaultPodSpec(spec: Obj): void {
 
 /** The tag ParseImageName finds: `latest` when neither tag nor digest is given. */
 export function imageTag(image: string): string {
+  // An unparsable reference yields no tag upstream (so IfNotPresent); the empty one is the common case.
+  if (image === '' || /\s/.test(image)) return '';
   if (image.includes('@')) {
     const [name] = image.split('@');
     return tagOf(name!);

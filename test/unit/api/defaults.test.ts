@@ -113,6 +113,7 @@ describe('Pod defaults', () => {
     expect(imageTag('localhost:5000/nginx:1')).toBe('1');
     expect(imageTag('nginx@sha256:00')).toBe('');
     expect(imageTag('nginx:2@sha256:00')).toBe('2');
+    expect(imageTag('')).toBe('');
   });
 });
 
