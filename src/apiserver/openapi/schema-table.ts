@@ -406,7 +406,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       volumes: ['[]@' + C + 'Volume', 1, 'Volumes that can be mounted by containers of this pod.', { mergeKey: 'name', patchStrategy: 'merge,retainKeys', listType: 'map', listMapKeys: ['name'] }],
       initContainers: ['[]@' + C + 'Container', 20, 'Containers run to completion, in order, before the app containers start.', byName],
       containers: ['[]@' + C + 'Container', 2, 'Containers belonging to the pod; at least one.', { ...byName, required: true }],
-      ephemeralContainers: ['[]@' + C + 'Container', 34, 'Ephemeral containers run in this pod for user-initiated debugging.', byName],
+      ephemeralContainers: ['[]@' + C + 'EphemeralContainer', 34, 'Ephemeral containers run in this pod for user-initiated debugging.', byName],
       restartPolicy: ['string', 3, 'Always (default), OnFailure or Never.'],
       terminationGracePeriodSeconds: ['int64', 4, 'Seconds the pod needs to terminate gracefully (default 30).'],
       activeDeadlineSeconds: ['int64', 5, 'Seconds the pod may be active before the system fails it.'],
@@ -420,18 +420,18 @@ export const DEFINITIONS: Record<string, Definition> = {
       hostPID: ['boolean', 12, 'Use the host\'s pid namespace.'],
       hostIPC: ['boolean', 13, 'Use the host\'s ipc namespace.'],
       shareProcessNamespace: ['boolean', 27, 'Share a single process namespace between all containers.'],
-      securityContext: ['object', 14, 'Pod-level security attributes and common container settings.'],
+      securityContext: ['@' + C + 'PodSecurityContext', 14, 'Pod-level security attributes and common container settings.'],
       imagePullSecrets: ['[]@' + C + 'LocalObjectReference', 15, 'Secrets used to pull images of this pod.', byName],
       hostname: ['string', 16, 'Hostname of the pod; defaults to a system-defined value.'],
       subdomain: ['string', 17, 'Subdomain: the pod\'s FQDN becomes <hostname>.<subdomain>.<namespace>.svc.<cluster domain>.'],
-      affinity: ['object', 18, 'Scheduling constraints.'],
+      affinity: ['@' + C + 'Affinity', 18, 'Scheduling constraints.'],
       schedulerName: ['string', 19, 'The scheduler to dispatch the pod to.'],
       tolerations: ['[]@' + C + 'Toleration', 22, 'The pod\'s tolerations.', atomic],
       hostAliases: ['[]@' + C + 'HostAlias', 23, 'Hosts file entries injected into the pod.', { mergeKey: 'ip', patchStrategy: 'merge', listType: 'map', listMapKeys: ['ip'] }],
       priorityClassName: ['string', 24, 'The pod\'s priority class.'],
       priority: ['int32', 25, 'The priority value, filled from priorityClassName.'],
-      dnsConfig: ['object', 26, 'DNS parameters of a pod.'],
-      readinessGates: ['[]object', 28, 'Pod readiness gates.', atomic],
+      dnsConfig: ['@' + C + 'PodDNSConfig', 26, 'DNS parameters of a pod, merged with those dnsPolicy generates.'],
+      readinessGates: ['[]@' + C + 'PodReadinessGate', 28, 'Conditions that must be True, besides container readiness, for the pod to be ready.', atomic],
       runtimeClassName: ['string', 29, 'RuntimeClass used to run this pod.'],
       enableServiceLinks: ['boolean', 30, 'Whether service information is injected as environment variables.'],
       preemptionPolicy: ['string', 31, 'Never or PreemptLowerPriority.'],
@@ -468,10 +468,192 @@ export const DEFINITIONS: Record<string, Definition> = {
       terminationMessagePath: ['string', 13, 'File the container\'s termination message is read from.'],
       terminationMessagePolicy: ['string', 20, 'File or FallbackToLogsOnError.'],
       imagePullPolicy: ['string', 14, 'Always, Never or IfNotPresent.'],
-      securityContext: ['object', 15, 'Security options the container runs with.'],
+      securityContext: ['@' + C + 'SecurityContext', 15, 'Security options the container runs with; they override the pod\'s.'],
       stdin: ['boolean', 16, 'Allocate a buffer for stdin.'],
       stdinOnce: ['boolean', 17, 'Close stdin after the first attach.'],
       tty: ['boolean', 18, 'Allocate a TTY.'],
+    },
+  },
+  [C + 'EphemeralContainer']: {
+    description: 'A container added temporarily to a running pod for user-initiated activities such as debugging.',
+    fields: {
+      ephemeralContainerCommon: ['@' + C + 'Container', 1, 'The container fields shared with regular containers.', { inline: true }],
+      targetContainerName: ['string', 2, 'The container whose namespaces (IPC, PID, ...) this one joins.'],
+    },
+  },
+  [C + 'PodReadinessGate']: {
+    description: 'A pod condition that must be True for the pod to be ready.',
+    fields: { conditionType: ['string', 1, 'Type of the pod condition to check.', { required: true }] },
+  },
+  [C + 'PodDNSConfig']: {
+    description: 'DNS parameters of a pod in addition to those generated from dnsPolicy.',
+    fields: {
+      nameservers: ['[]string', 1, 'Name server IP addresses, appended to the generated ones.', atomic],
+      searches: ['[]string', 2, 'Search domains for host-name lookup.', atomic],
+      options: ['[]@' + C + 'PodDNSConfigOption', 3, 'Resolver options, merged with the generated ones.', atomic],
+    },
+  },
+  [C + 'PodDNSConfigOption']: {
+    description: 'A DNS resolver option of a pod.',
+    fields: {
+      name: ['string', 1, 'Name of the option, e.g. ndots.'],
+      value: ['string', 2, 'Value of the option.'],
+    },
+  },
+  [C + 'SecurityContext']: {
+    description: 'Security configuration applied to a container; set fields override the pod\'s security context.',
+    fields: {
+      capabilities: ['@' + C + 'Capabilities', 1, 'POSIX capabilities to add or drop.'],
+      privileged: ['boolean', 2, 'Run the container privileged (root-equivalent on the host).'],
+      seLinuxOptions: ['@' + C + 'SELinuxOptions', 3, 'SELinux context of the container.'],
+      windowsOptions: ['@' + C + 'WindowsSecurityContextOptions', 10, 'Windows-specific settings.'],
+      runAsUser: ['int64', 4, 'UID the entrypoint runs as.'],
+      runAsGroup: ['int64', 8, 'GID the entrypoint runs as.'],
+      runAsNonRoot: ['boolean', 5, 'Refuse to start the container as UID 0.'],
+      readOnlyRootFilesystem: ['boolean', 6, 'Mount the root filesystem read-only.'],
+      allowPrivilegeEscalation: ['boolean', 7, 'Whether a process may gain more privileges than its parent (no_new_privs).'],
+      procMount: ['string', 9, 'Type of proc mount: Default or Unmasked.'],
+      seccompProfile: ['@' + C + 'SeccompProfile', 11, 'Seccomp options of the container.'],
+      appArmorProfile: ['@' + C + 'AppArmorProfile', 12, 'AppArmor options of the container.'],
+    },
+  },
+  [C + 'PodSecurityContext']: {
+    description: 'Pod-level security attributes and common container settings.',
+    fields: {
+      seLinuxOptions: ['@' + C + 'SELinuxOptions', 1, 'SELinux context applied to all containers.'],
+      windowsOptions: ['@' + C + 'WindowsSecurityContextOptions', 8, 'Windows-specific settings applied to all containers.'],
+      runAsUser: ['int64', 2, 'UID the containers\' entrypoints run as.'],
+      runAsGroup: ['int64', 6, 'GID the containers\' entrypoints run as.'],
+      runAsNonRoot: ['boolean', 3, 'Refuse to start containers as UID 0.'],
+      supplementalGroups: ['[]int64', 4, 'Groups added to the first process of each container.', atomic],
+      supplementalGroupsPolicy: ['string', 12, 'How supplemental groups of the first process are calculated: Merge or Strict.'],
+      fsGroup: ['int64', 5, 'Group that owns supported volumes, applied to all containers.'],
+      sysctls: ['[]@' + C + 'Sysctl', 7, 'Namespaced sysctls set for the pod.', atomic],
+      fsGroupChangePolicy: ['string', 9, 'When volume ownership is changed: OnRootMismatch or Always.'],
+      seccompProfile: ['@' + C + 'SeccompProfile', 10, 'Seccomp options of the containers.'],
+      appArmorProfile: ['@' + C + 'AppArmorProfile', 11, 'AppArmor options of the containers.'],
+      seLinuxChangePolicy: ['string', 13, 'How the SELinux context is applied to volumes: Recursive or MountOption.'],
+    },
+  },
+  [C + 'Capabilities']: {
+    description: 'POSIX capabilities added to or removed from running containers.',
+    fields: {
+      add: ['[]string', 1, 'Capabilities to add.', atomic],
+      drop: ['[]string', 2, 'Capabilities to remove.', atomic],
+    },
+  },
+  [C + 'SELinuxOptions']: {
+    description: 'SELinux labels applied to a container.',
+    fields: {
+      user: ['string', 1, 'SELinux user label.'],
+      role: ['string', 2, 'SELinux role label.'],
+      type: ['string', 3, 'SELinux type label.'],
+      level: ['string', 4, 'SELinux level label.'],
+    },
+  },
+  [C + 'SeccompProfile']: {
+    description: 'A pod or container\'s seccomp profile; only one source may be set.',
+    fields: {
+      type: ['string', 1, 'Localhost, RuntimeDefault or Unconfined.', { required: true }],
+      localhostProfile: ['string', 2, 'Path of a profile on the node, for type Localhost.'],
+    },
+  },
+  [C + 'AppArmorProfile']: {
+    description: 'A pod or container\'s AppArmor profile.',
+    fields: {
+      type: ['string', 1, 'Localhost, RuntimeDefault or Unconfined.', { required: true }],
+      localhostProfile: ['string', 2, 'Name of a profile loaded on the node, for type Localhost.'],
+    },
+  },
+  [C + 'WindowsSecurityContextOptions']: {
+    description: 'Windows-specific options and credentials.',
+    fields: {
+      gmsaCredentialSpecName: ['string', 1, 'Name of the GMSA credential spec to use.'],
+      gmsaCredentialSpec: ['string', 2, 'Contents of the GMSA credential spec.'],
+      runAsUserName: ['string', 3, 'Windows user name the entrypoint runs as.'],
+      hostProcess: ['boolean', 4, 'Run the container as a Windows host process.'],
+    },
+  },
+  [C + 'Sysctl']: {
+    description: 'A kernel parameter to be set.',
+    fields: {
+      name: ['string', 1, 'Name of the property.', { required: true }],
+      value: ['string', 2, 'Value of the property.', { required: true }],
+    },
+  },
+  [C + 'Affinity']: {
+    description: 'A group of affinity scheduling rules.',
+    fields: {
+      nodeAffinity: ['@' + C + 'NodeAffinity', 1, 'Node affinity scheduling rules.'],
+      podAffinity: ['@' + C + 'PodAffinity', 2, 'Rules to co-locate this pod with other pods.'],
+      podAntiAffinity: ['@' + C + 'PodAntiAffinity', 3, 'Rules to keep this pod away from other pods.'],
+    },
+  },
+  [C + 'NodeAffinity']: {
+    description: 'Node affinity scheduling rules.',
+    fields: {
+      requiredDuringSchedulingIgnoredDuringExecution: ['@' + C + 'NodeSelector', 1, 'Rules a node must satisfy for the pod to be scheduled there.'],
+      preferredDuringSchedulingIgnoredDuringExecution: ['[]@' + C + 'PreferredSchedulingTerm', 2, 'Weighted preferences for nodes.', atomic],
+    },
+  },
+  [C + 'NodeSelector']: {
+    description: 'The union (OR) of node selector terms.',
+    mapType: 'atomic',
+    fields: { nodeSelectorTerms: ['[]@' + C + 'NodeSelectorTerm', 1, 'The terms, ORed.', { ...atomic, required: true }] },
+  },
+  [C + 'NodeSelectorTerm']: {
+    description: 'Node selector requirements, ANDed; an empty term matches no objects.',
+    mapType: 'atomic',
+    fields: {
+      matchExpressions: ['[]@' + C + 'NodeSelectorRequirement', 1, 'Requirements on node labels.', atomic],
+      matchFields: ['[]@' + C + 'NodeSelectorRequirement', 2, 'Requirements on node fields.', atomic],
+    },
+  },
+  [C + 'NodeSelectorRequirement']: {
+    description: 'A key, an operator and values relating them.',
+    fields: {
+      key: ['string', 1, 'The label key the selector applies to.', { required: true }],
+      operator: ['string', 2, 'In, NotIn, Exists, DoesNotExist, Gt or Lt.', { required: true }],
+      values: ['[]string', 3, 'Values for the operator.', atomic],
+    },
+  },
+  [C + 'PreferredSchedulingTerm']: {
+    description: 'A weighted node selector term.',
+    fields: {
+      weight: ['int32', 1, 'Weight of the term, 1 to 100.', { required: true }],
+      preference: ['@' + C + 'NodeSelectorTerm', 2, 'The node selector term.', { required: true }],
+    },
+  },
+  [C + 'PodAffinity']: {
+    description: 'Inter-pod affinity scheduling rules.',
+    fields: {
+      requiredDuringSchedulingIgnoredDuringExecution: ['[]@' + C + 'PodAffinityTerm', 1, 'Terms that must all be satisfied.', atomic],
+      preferredDuringSchedulingIgnoredDuringExecution: ['[]@' + C + 'WeightedPodAffinityTerm', 2, 'Weighted preferences.', atomic],
+    },
+  },
+  [C + 'PodAntiAffinity']: {
+    description: 'Inter-pod anti-affinity scheduling rules.',
+    fields: {
+      requiredDuringSchedulingIgnoredDuringExecution: ['[]@' + C + 'PodAffinityTerm', 1, 'Terms that must all be satisfied.', atomic],
+      preferredDuringSchedulingIgnoredDuringExecution: ['[]@' + C + 'WeightedPodAffinityTerm', 2, 'Weighted preferences.', atomic],
+    },
+  },
+  [C + 'PodAffinityTerm']: {
+    description: 'A set of pods this pod should (or should not) run in the same topology domain as.',
+    fields: {
+      labelSelector: ['@' + M + 'LabelSelector', 1, 'Label query over pods.'],
+      namespaces: ['[]string', 2, 'Namespaces the term applies to.', atomic],
+      topologyKey: ['string', 3, 'Node label key defining the topology domain.', { required: true }],
+      namespaceSelector: ['@' + M + 'LabelSelector', 4, 'Label query over namespaces the term applies to.'],
+      matchLabelKeys: ['[]string', 5, 'Pod label keys whose values are added to labelSelector.', atomic],
+      mismatchLabelKeys: ['[]string', 6, 'Pod label keys whose values are excluded by labelSelector.', atomic],
+    },
+  },
+  [C + 'WeightedPodAffinityTerm']: {
+    description: 'A pod affinity term with a weight.',
+    fields: {
+      weight: ['int32', 1, 'Weight of the term, 1 to 100.', { required: true }],
+      podAffinityTerm: ['@' + C + 'PodAffinityTerm', 2, 'The pod affinity term.', { required: true }],
     },
   },
   [C + 'ContainerPort']: {

@@ -78,7 +78,8 @@ describe('unknownFields', () => {
     ['spec.bogus', services, { metadata: {}, spec: { bogus: 1, type: 'ClusterIP' } }, ['spec.bogus']],
     ['top-level and nested', services, { metadata: { nam: 'x' }, extra: true, spec: { ports: [{ port: 1 }, { port: 2, prot: 'TCP' }] } }, ['metadata.nam', 'extra', 'spec.ports[1].prot']],
     ['deep in a pod template', deployments, { spec: { template: { spec: { containers: [{ name: 'c', image: 'x', imagePullPolicy: 'Always', bogus: {} }] } } } }, ['spec.template.spec.containers[0].bogus']],
-    ['free-form parts are not checked', deployments, { spec: { template: { spec: { affinity: { anything: 1 }, securityContext: { runAsUser: 1 } } } } }, []],
+    ['affinity and security contexts are checked', deployments, { spec: { template: { spec: { affinity: { nodeAffinity: {}, anything: 1 }, securityContext: { runAsUser: 1 } } } } }, ['spec.template.spec.affinity.anything']],
+    ['free-form parts are not checked', deployments, { spec: { template: { spec: { os: { anything: 1 }, volumes: [{ name: 'v', csi: { driver: 'x', whatever: 2 } }] } } } }, []],
     ['maps of structs', resourceFor('', 'nodes')!, { status: { allocatable: { cpu: '1' }, conditions: [{ type: 'Ready', status: 'True', whatever: 1 }] } }, ['status.conditions[0].whatever']],
   ])('%s', (_n, info, obj, want) => {
     expect(unknownFields(info, obj)).toEqual(want);

@@ -71,10 +71,22 @@ describe('encodeProtobuf / decodeProtobuf round trip', () => {
             ports: [{ containerPort: 80, protocol: 'TCP' }],
             env: [{ name: 'A', value: '1' }],
             resources: { requests: { cpu: '100m', memory: '64Mi' } },
-            readinessProbe: { tcpSocket: {}, periodSeconds: 5 },
+            readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 5 },
+            securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
           },
         ],
         tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 0 }],
+        securityContext: { runAsNonRoot: false, runAsUser: 1000, fsGroup: 0, supplementalGroups: [1, 2], seccompProfile: { type: 'RuntimeDefault' }, sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] },
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] },
+            preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['n2'] }] } }],
+          },
+          podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'x' } } } }] },
+        },
+        dnsConfig: { nameservers: ['1.1.1.1'], options: [{ name: 'ndots', value: '2' }] },
+        readinessGates: [{ conditionType: 'example.com/ready' }],
+        ephemeralContainers: [{ name: 'debug', image: 'busybox', targetContainerName: 'c', stdin: true }],
         terminationGracePeriodSeconds: 30,
       },
       status: { phase: 'Running', podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }], conditions: [{ type: 'Ready', status: 'True' }] },
@@ -139,18 +151,18 @@ describe('encodeProtobuf / decodeProtobuf round trip', () => {
   });
 
   it('refuses, rather than drops, content of fields it has no protobuf schema for', () => {
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }], affinity: { nodeAffinity: {} } } } as KubeObject;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }], os: { name: 'linux' } } } as KubeObject;
     expect(() => encodeProtobuf(pod)).toThrow(ProtobufUnsupportedError);
     // An empty struct, as kubectl sends for unset ones, decodes as {}.
-    const empty = { ...pod, spec: { containers: [{ name: 'c' }], affinity: {} } } as KubeObject;
+    const empty = { ...pod, spec: { containers: [{ name: 'c' }], os: {} } } as KubeObject;
     expect(decodeProtobuf(encodeProtobuf(empty))).toEqual(empty);
     // Content there is an error naming the field.
     const root = protoRoot();
     const podType = root.lookupType(messageName('io.k8s.api.core.v1.Pod'));
-    const raw = podType.encode(podType.fromObject({ metadata: { name: 'p' }, spec: { affinity: Buffer.from([0x0a, 0x00]) } })).finish();
+    const raw = podType.encode(podType.fromObject({ metadata: { name: 'p' }, spec: { os: Buffer.from([0x0a, 0x00]) } })).finish();
     const unknownType = root.lookupType('k8s_Unknown');
     const body = Buffer.concat([Buffer.from('k8s\u0000'), unknownType.encode(unknownType.fromObject({ typeMeta: { apiVersion: 'v1', kind: 'Pod' }, raw })).finish()]);
-    expect(() => decodeProtobuf(body)).toThrow('protobuf encoding of PodSpec.affinity is not supported by this server; send the object as application/json');
+    expect(() => decodeProtobuf(body)).toThrow('protobuf encoding of PodSpec.os is not supported by this server; send the object as application/json');
   });
 
   it('recognises the content type', () => {
