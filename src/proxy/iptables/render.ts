@@ -1,0 +1,357 @@
+// iptables-restore input for one IP family, rule for rule as kube-proxy's iptables proxier
+// writes it (pkg/proxy/iptables/proxier.go syncProxyRules), cut into per-chain-kind functions.
+// Pure: same model in, same bytes out.
+
+import { categorizeEndpoints } from '../model/topology.js';
+import { externallyAccessible, type EndpointInfo, type EndpointsMap, type Family, type NodeTopology, type ServiceKey, type ServicePortInfo, type ServicePortMap } from '../model/types.js';
+import { LineBuffer } from '../util/line-buffer.js';
+import { endpointChainName, externalChainName, firewallChainName, isServiceChainName, localChainName, probability, serviceChainName } from './names.js';
+
+export const KUBE_SERVICES = 'KUBE-SERVICES';
+export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
+export const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
+export const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
+export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
+export const KUBE_FORWARD = 'KUBE-FORWARD';
+export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
+export const KUBE_FIREWALL = 'KUBE-FIREWALL';
+export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
+
+/** Above this many endpoints kube-proxy drops per-endpoint comments to keep restores small. */
+export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
+
+export interface IptablesRenderConfig {
+  family: Family;
+  /** this node's IPs of the family (LB source ranges containing one allow hairpin via the LB IP) */
+  nodeIPs: string[];
+  /** the local-traffic detector: `-s CIDR` / `! -s CIDR` for the cluster CIDR of the family; undefined = none */
+  clusterCIDR: string | undefined;
+  masqueradeAll: boolean;
+  /** as formatted by masqueradeMark() */
+  masqueradeMark: string;
+  localhostNodePorts: boolean;
+  /** 'all' = `-m addrtype --dst-type LOCAL`; else one KUBE-NODEPORTS jump per address */
+  nodePortAddresses: 'all' | string[];
+  randomFully: boolean;
+  /** nfacct counters available (kube-proxy adds them to two rules when the kernel has nfacct) */
+  nfacct: boolean;
+  conntrackTCPLiberal: boolean;
+}
+
+export interface IptablesRenderInput {
+  services: ServicePortMap;
+  endpoints: EndpointsMap;
+  node: NodeTopology;
+  /** undefined: full sync; otherwise only these Services' chains are rewritten */
+  changedServices?: ReadonlySet<ServiceKey>;
+  /** nat chains present in the kernel, from iptables-save: stale service chains among them are deleted */
+  existingNatChains?: Iterable<string>;
+}
+
+export interface IptablesRenderResult {
+  text: string;
+  activeNatChains: Set<string>;
+  filterRules: number;
+  /** nat rules in the full ruleset, including ones a partial sync skipped */
+  natRulesTotal: number;
+  natRulesWritten: number;
+  deletedChains: number;
+  noLocalEndpointsInternal: number;
+  noLocalEndpointsExternal: number;
+  largeClusterMode: boolean;
+}
+
+function q(comment: string): string {
+  return `"${comment}"`;
+}
+
+interface Buffers {
+  filterChains: LineBuffer;
+  filterRules: LineBuffer;
+  natChains: LineBuffer;
+  natRules: LineBuffer;
+}
+
+function writeTopLevel(b: Buffers, cfg: IptablesRenderConfig): void {
+  for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL]) b.filterChains.write(`:${c} - [0:0]`);
+  for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) b.natChains.write(`:${c} - [0:0]`);
+  const mark = cfg.masqueradeMark;
+  b.natRules.write('-A', KUBE_POSTROUTING, '-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN');
+  // Clearing the mark keeps a packet that re-traverses the stack from being masqueraded twice.
+  b.natRules.write('-A', KUBE_POSTROUTING, '-j', 'MARK', '--xor-mark', mark);
+  b.natRules.write('-A', KUBE_POSTROUTING, '-m', 'comment', '--comment', q('kubernetes service traffic requiring SNAT'), '-j', 'MASQUERADE', cfg.randomFully ? ['--random-fully'] : []);
+  b.natRules.write('-A', KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', mark);
+  if (cfg.family === 'IPv4' && cfg.localhostNodePorts) {
+    // route_localnet opens 127/8 to remote hosts (CVE-2020-8558); this drop closes it.
+    b.filterChains.write(`:${KUBE_FIREWALL} - [0:0]`);
+    b.filterRules.write('-A', KUBE_FIREWALL, '-m', 'comment', '--comment', q('block incoming localnet connections'), '-d', '127.0.0.0/8', '!', '-s', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP');
+  }
+}
+
+function cidrContains(cidr: string, ip: string): boolean {
+  try {
+    // ipaddr.js is loaded lazily by the caller's module graph anyway; keep this local and cheap.
+    const [net, bitsText] = cidr.split('/');
+    return ipInCidr(ip, net!, Number(bitsText ?? (ip.includes(':') ? 128 : 32)));
+  } catch {
+    return false;
+  }
+}
+
+function ipToBigInt(ip: string): bigint | undefined {
+  if (ip.includes(':')) {
+    const [head, tail] = ip.split('::') as [string, string | undefined];
+    const h = head ? head.split(':') : [];
+    const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+    const fill = ip.includes('::') ? 8 - h.length - t.length : 0;
+    const groups = [...h, ...Array(fill).fill('0'), ...t];
+    if (groups.length !== 8) return undefined;
+    return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+  }
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4) return undefined;
+  return parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
+}
+
+function ipInCidr(ip: string, net: string, bits: number): boolean {
+  if (ip.includes(':') !== net.includes(':')) return false;
+  const width = ip.includes(':') ? 128 : 32;
+  const a = ipToBigInt(ip);
+  const b = ipToBigInt(net);
+  if (a === undefined || b === undefined) return false;
+  const shift = BigInt(width - bits);
+  return a >> shift === b >> shift;
+}
+
+/** Renders the whole restore payload (`*filter` then `*nat`) for one sync. */
+export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderConfig): IptablesRenderResult {
+  const b: Buffers = { filterChains: new LineBuffer(), filterRules: new LineBuffer(), natChains: new LineBuffer(), natRules: new LineBuffer() };
+  const skippedChains = new LineBuffer(true);
+  const skippedRules = new LineBuffer(true);
+  writeTopLevel(b, cfg);
+  const activeNatChains = new Set<string>();
+  let totalEndpoints = 0;
+  for (const key of input.services.keys()) totalEndpoints += input.endpoints.get(key)?.length ?? 0;
+  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  let noLocalInternal = 0;
+  let noLocalExternal = 0;
+  const keys = [...input.services.keys()].sort();
+  for (const key of keys) {
+    const svc = input.services.get(key)!;
+    const r = writeServicePort(svc, input.endpoints.get(key) ?? [], input, cfg, b, { chains: skippedChains, rules: skippedRules }, activeNatChains, largeClusterMode);
+    noLocalInternal += r.noLocalInternal;
+    noLocalExternal += r.noLocalExternal;
+  }
+  let deletedChains = 0;
+  if (input.existingNatChains) {
+    const stale = [...input.existingNatChains].filter((c) => isServiceChainName(c) && !activeNatChains.has(c)).sort();
+    for (const c of stale) {
+      // Declaring the chain flushes it, which -X needs.
+      b.natChains.write(`:${c} - [0:0]`);
+      b.natRules.write('-X', c);
+      deletedChains++;
+    }
+  }
+  writeNodePortsJump(b, cfg);
+  writeForward(b, cfg);
+  const text = `*filter\n${b.filterChains.text()}${b.filterRules.text()}COMMIT\n*nat\n${b.natChains.text()}${b.natRules.text()}COMMIT\n`;
+  return {
+    text,
+    activeNatChains,
+    filterRules: b.filterRules.lineCount,
+    natRulesTotal: b.natRules.lineCount + skippedRules.lineCount - deletedChains,
+    natRulesWritten: b.natRules.lineCount - deletedChains,
+    deletedChains,
+    noLocalEndpointsInternal: noLocalInternal,
+    noLocalEndpointsExternal: noLocalExternal,
+    largeClusterMode,
+  };
+}
+
+function writeNodePortsJump(b: Buffers, cfg: IptablesRenderConfig): void {
+  const comment = q('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+  if (cfg.nodePortAddresses === 'all') {
+    const dest = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+    if (cfg.family === 'IPv6') dest.push('!', '-d', '::1/128');
+    else if (!cfg.localhostNodePorts) dest.push('!', '-d', '127.0.0.0/8');
+    b.natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', comment, dest, '-j', KUBE_NODEPORTS);
+    return;
+  }
+  for (const ip of cfg.nodePortAddresses) {
+    const loopback = ip === '::1' || ip.startsWith('127.');
+    if (loopback && (cfg.family === 'IPv6' || !cfg.localhostNodePorts)) continue;
+    b.natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', comment, '-d', ip, '-j', KUBE_NODEPORTS);
+  }
+}
+
+function writeForward(b: Buffers, cfg: IptablesRenderConfig): void {
+  const mark = cfg.masqueradeMark;
+  if (!cfg.conntrackTCPLiberal) {
+    // Out-of-window packets skip reverse NAT and reach the host, which answers RST (kubernetes#74839).
+    b.filterRules.write('-A', KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', cfg.nfacct ? ['-m', 'nfacct', '--nfacct-name', 'ct_state_invalid_dropped_pkts'] : [], '-j', 'DROP');
+  }
+  b.filterRules.write('-A', KUBE_FORWARD, '-m', 'comment', '--comment', q('kubernetes forwarding rules'), '-m', 'mark', '--mark', `${mark}/${mark}`, '-j', 'ACCEPT');
+  b.filterRules.write('-A', KUBE_FORWARD, '-m', 'comment', '--comment', q('kubernetes forwarding conntrack rule'), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
+}
+
+function writeServicePort(
+  svc: ServicePortInfo,
+  allEndpoints: readonly EndpointInfo[],
+  input: IptablesRenderInput,
+  cfg: IptablesRenderConfig,
+  b: Buffers,
+  skipped: { chains: LineBuffer; rules: LineBuffer },
+  active: Set<string>,
+  largeClusterMode: boolean,
+): { noLocalInternal: number; noLocalExternal: number } {
+  const proto = svc.protocol.toLowerCase();
+  const name = svc.nameString;
+  const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints: hasEndpoints } = categorizeEndpoints(allEndpoints, svc, input.node);
+  const svcChain = serviceChainName(name, svc.protocol);
+  const svlChain = localChainName(name, svc.protocol);
+  const extChain = externalChainName(name, svc.protocol);
+  const fwChain = firewallChainName(name, svc.protocol);
+  const usesClusterChain = clusterEndpoints.length > 0 && (!svc.internalPolicyLocal || (externallyAccessible(svc) && !svc.externalPolicyLocal));
+  const usesLocalChain = localEndpoints.length > 0 && (svc.internalPolicyLocal || (externallyAccessible(svc) && svc.externalPolicyLocal));
+  let internalChain = svcChain;
+  let hasInternal = hasEndpoints;
+  if (svc.internalPolicyLocal) {
+    internalChain = svlChain;
+    if (localEndpoints.length === 0) hasInternal = false;
+  }
+  let externalPolicyChain = svcChain;
+  let hasExternal = hasEndpoints;
+  if (svc.externalPolicyLocal) {
+    externalPolicyChain = svlChain;
+    if (localEndpoints.length === 0) hasExternal = false;
+  }
+  // The EXT chain exists whenever there are endpoints anywhere: its short-circuit rules for
+  // pod and host traffic matter even with no local endpoints.
+  const usesExtChain = hasEndpoints && externallyAccessible(svc);
+  const usesFwChain = hasEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+  const lbChain = usesFwChain ? fwChain : extChain;
+  let internalTarget = '';
+  let internalComment = '';
+  let externalTarget = '';
+  let externalComment = '';
+  let noLocalInternal = 0;
+  let noLocalExternal = 0;
+  if (!hasEndpoints) {
+    internalTarget = externalTarget = 'REJECT';
+    internalComment = externalComment = q(`${name} has no endpoints`);
+  } else {
+    if (!hasInternal) {
+      internalTarget = 'DROP';
+      internalComment = q(`${name} has no local endpoints`);
+      noLocalInternal = 1;
+    }
+    if (!hasExternal) {
+      externalTarget = 'DROP';
+      externalComment = q(`${name} has no local endpoints`);
+      noLocalExternal = 1;
+    }
+  }
+  const port = String(svc.port);
+  const protoMatch = ['-m', proto, '-p', proto];
+  if (hasInternal) b.natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} cluster IP`), protoMatch, '-d', svc.clusterIP, '--dport', port, '-j', internalChain);
+  else b.filterRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', internalComment, protoMatch, '-d', svc.clusterIP, '--dport', port, '-j', internalTarget);
+
+  for (const ip of svc.externalIPs) {
+    if (hasEndpoints) b.natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} external IP`), protoMatch, '-d', ip, '--dport', port, '-j', extChain);
+    if (!hasExternal) b.filterRules.write('-A', KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalComment, protoMatch, '-d', ip, '--dport', port, '-j', externalTarget);
+  }
+  for (const ip of svc.loadBalancerVIPs) {
+    if (hasEndpoints) b.natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} loadbalancer IP`), protoMatch, '-d', ip, '--dport', port, '-j', lbChain);
+    if (usesFwChain) b.filterRules.write('-A', KUBE_PROXY_FIREWALL, '-m', 'comment', '--comment', q(`${name} traffic not accepted by ${fwChain}`), protoMatch, '-d', ip, '--dport', port, '-j', 'DROP');
+  }
+  if (!hasExternal) {
+    for (const ip of svc.loadBalancerVIPs) b.filterRules.write('-A', KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalComment, protoMatch, '-d', ip, '--dport', port, '-j', externalTarget);
+  }
+  if (svc.nodePort !== 0) {
+    const np = String(svc.nodePort);
+    if (hasEndpoints) {
+      if (cfg.localhostNodePorts && cfg.family === 'IPv4' && cfg.nfacct) {
+        b.natRules.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', name, protoMatch, '-d', '127.0.0.0/8', '--dport', np, '-m', 'nfacct', '--nfacct-name', 'localhost_nps_accepted_pkts', '-j', extChain);
+      }
+      b.natRules.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', name, protoMatch, '--dport', np, '-j', extChain);
+    }
+    if (!hasExternal) b.filterRules.write('-A', KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalComment, '-m', 'addrtype', '--dst-type', 'LOCAL', protoMatch, '--dport', np, '-j', externalTarget);
+  }
+  if (svc.healthCheckNodePort !== 0) {
+    b.filterRules.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', q(`${name} health check node port`), '-m', 'tcp', '-p', 'tcp', '--dport', String(svc.healthCheckNodePort), '-j', 'ACCEPT');
+  }
+
+  // Unchanged services' chains are computed (for the rule counts) but left out of a partial restore.
+  const svcKey = `${svc.namespace}/${svc.name}`;
+  const skip = input.changedServices !== undefined && !input.changedServices.has(svcKey);
+  const natChains = skip ? skipped.chains : b.natChains;
+  const natRules = skip ? skipped.rules : b.natRules;
+
+  if (hasInternal) {
+    const args = ['-m', 'comment', '--comment', q(`${name} cluster IP`), ...protoMatch, '-d', svc.clusterIP, '--dport', port];
+    if (cfg.masqueradeAll) natRules.write('-A', internalChain, args, '-j', 'KUBE-MARK-MASQ');
+    else if (cfg.clusterCIDR) natRules.write('-A', internalChain, args, '!', '-s', cfg.clusterCIDR, '-j', 'KUBE-MARK-MASQ');
+  }
+  if (usesExtChain) {
+    natChains.write(`:${extChain} - [0:0]`);
+    active.add(extChain);
+    if (!svc.externalPolicyLocal) {
+      natRules.write('-A', extChain, '-m', 'comment', '--comment', q(`masquerade traffic for ${name} external destinations`), '-j', 'KUBE-MARK-MASQ');
+    } else {
+      if (cfg.clusterCIDR) natRules.write('-A', extChain, '-m', 'comment', '--comment', q(`pod traffic for ${name} external destinations`), '-s', cfg.clusterCIDR, '-j', svcChain);
+      natRules.write('-A', extChain, '-m', 'comment', '--comment', q(`masquerade LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', 'KUBE-MARK-MASQ');
+      natRules.write('-A', extChain, '-m', 'comment', '--comment', q(`route LOCAL traffic for ${name} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', svcChain);
+    }
+    if (hasExternal) natRules.write('-A', extChain, '-j', externalPolicyChain);
+  }
+  if (usesFwChain) {
+    natChains.write(`:${fwChain} - [0:0]`);
+    active.add(fwChain);
+    const args = ['-A', fwChain, '-m', 'comment', '--comment', q(`${name} loadbalancer IP`)];
+    let allowFromNode = false;
+    for (const cidr of svc.loadBalancerSourceRanges) {
+      natRules.write(args, '-s', cidr, '-j', extChain);
+      if (cfg.nodeIPs.some((ip) => cidrContains(cidr, ip))) allowFromNode = true;
+    }
+    if (allowFromNode) for (const ip of svc.loadBalancerVIPs) natRules.write(args, '-s', ip, '-j', extChain);
+    natRules.write('-A', fwChain, '-m', 'comment', '--comment', q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
+  }
+  if (usesClusterChain) {
+    natChains.write(`:${svcChain} - [0:0]`);
+    active.add(svcChain);
+    writeServiceToEndpointRules(natRules, svc, svcChain, clusterEndpoints, largeClusterMode);
+  }
+  if (usesLocalChain) {
+    natChains.write(`:${svlChain} - [0:0]`);
+    active.add(svlChain);
+    writeServiceToEndpointRules(natRules, svc, svlChain, localEndpoints, largeClusterMode);
+  }
+  for (const ep of allReachableEndpoints) {
+    const sep = endpointChainName(name, svc.protocol, ep.endpoint);
+    natChains.write(`:${sep} - [0:0]`);
+    active.add(sep);
+    const head = ['-A', sep, ...(largeClusterMode ? [] : ['-m', 'comment', '--comment', name])];
+    // Hairpin: a pod reaching itself through the service must be masqueraded or its reply bypasses NAT.
+    natRules.write(head, '-s', ep.ip, '-j', 'KUBE-MARK-MASQ');
+    const affinity = svc.sessionAffinityTimeout !== undefined ? ['-m', 'recent', '--name', sep, '--set'] : [];
+    natRules.write(head, affinity, '-m', proto, '-p', proto, '-j', 'DNAT', '--to-destination', ep.endpoint);
+  }
+  return { noLocalInternal, noLocalExternal };
+}
+
+function writeServiceToEndpointRules(natRules: LineBuffer, svc: ServicePortInfo, chain: string, endpoints: readonly EndpointInfo[], largeClusterMode: boolean): void {
+  const name = svc.nameString;
+  const comment = (ep: EndpointInfo): string[] => (largeClusterMode ? [] : ['-m', 'comment', '--comment', q(`${name} -> ${ep.endpoint}`)]);
+  if (svc.sessionAffinityTimeout !== undefined) {
+    for (const ep of endpoints) {
+      const sep = endpointChainName(name, svc.protocol, ep.endpoint);
+      natRules.write('-A', chain, comment(ep), '-m', 'recent', '--name', sep, '--rcheck', '--seconds', String(svc.sessionAffinityTimeout), '--reap', '-j', sep);
+    }
+  }
+  const n = endpoints.length;
+  endpoints.forEach((ep, i) => {
+    const sep = endpointChainName(name, svc.protocol, ep.endpoint);
+    if (i < n - 1) natRules.write('-A', chain, comment(ep), '-m', 'statistic', '--mode', 'random', '--probability', probability(n - i), '-j', sep);
+    else natRules.write('-A', chain, comment(ep), '-j', sep);
+  });
+}

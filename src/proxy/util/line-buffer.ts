@@ -1,0 +1,38 @@
+/**
+ * Lines of restore input built word by word, as kube-proxy's LineBuffer: reset and reused each
+ * sync. The discard variant only counts, for chains a partial sync leaves out.
+ */
+export class LineBuffer {
+  private lines: string[] = [];
+  private count = 0;
+  constructor(private readonly discard = false) {}
+
+  write(...words: (string | readonly string[])[]): void {
+    this.count++;
+    if (this.discard) return;
+    let line = '';
+    for (const w of words) {
+      if (typeof w === 'string') line += line ? ' ' + w : w;
+      else for (const x of w) line += line ? ' ' + x : x;
+    }
+    this.lines.push(line);
+  }
+
+  writeLine(line: string): void {
+    this.count++;
+    if (!this.discard) this.lines.push(line);
+  }
+
+  reset(): void {
+    this.lines = [];
+    this.count = 0;
+  }
+
+  get lineCount(): number {
+    return this.count;
+  }
+
+  text(): string {
+    return this.lines.length ? this.lines.join('\n') + '\n' : '';
+  }
+}
