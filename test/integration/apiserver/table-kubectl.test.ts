@@ -20,7 +20,18 @@ import { runCommand } from '../../helpers/cli.js';
 
 const TWO_DAYS_AGO = new Date(Date.now() - 2 * 86400_000 - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+const meta = (name: string, namespace?: string, extra: Record<string, unknown> = {}) => ({ name, ...(namespace ? { namespace } : {}), resourceVersion: '30', creationTimestamp: TWO_DAYS_AGO, ...extra });
 const objects: Record<string, KubeObject[]> = {
+  nodes: [{ apiVersion: 'v1', kind: 'Node', metadata: meta('node-a', undefined, { labels: { 'node-role.kubernetes.io/control-plane': '' } }), status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: '10.0.0.1' }], nodeInfo: { kubeletVersion: 'v1.32.4', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0', containerRuntimeVersion: 'containerd://1.7.0' } } } as KubeObject],
+  secrets: [{ apiVersion: 'v1', kind: 'Secret', metadata: meta('tls', 'default'), type: 'kubernetes.io/tls', data: { 'tls.crt': 'YQ==', 'tls.key': 'Yg==' } } as KubeObject],
+  configmaps: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('cfg', 'default'), data: { a: '1', b: '2', c: '3' } } as KubeObject],
+  serviceaccounts: [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('default', 'default') } as KubeObject],
+  endpoints: [{ apiVersion: 'v1', kind: 'Endpoints', metadata: meta('web', 'default'), subsets: [{ addresses: [{ ip: '10.244.1.7' }], ports: [{ port: 8080 }] }] } as KubeObject],
+  events: [{ apiVersion: 'v1', kind: 'Event', metadata: meta('web-1.abc', 'default'), involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'default' }, reason: 'Scheduled', message: 'Successfully assigned default/web-1 to node-a', type: 'Normal', source: { component: 'default-scheduler' }, firstTimestamp: TWO_DAYS_AGO, lastTimestamp: TWO_DAYS_AGO, count: 1 } as KubeObject],
+  leases: [{ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: meta('node-a', 'default'), spec: { holderIdentity: 'node-a', leaseDurationSeconds: 40 } } as KubeObject],
+  ingressclasses: [{ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: meta('kubeplane'), spec: { controller: 'kubeplane.io/ingress' } } as KubeObject],
+  replicasets: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: meta('web-5d9c', 'default'), spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.25' }] } } }, status: { replicas: 3, readyReplicas: 2 } } as KubeObject],
+  daemonsets: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta('kubeplane', 'default'), spec: { selector: { matchLabels: { app: 'kp' } }, template: { metadata: { labels: { app: 'kp' } }, spec: { nodeSelector: { 'kubernetes.io/os': 'linux' }, containers: [{ name: 'node', image: 'kubeplane:dev' }] } } }, status: { desiredNumberScheduled: 1, currentNumberScheduled: 1, numberReady: 1, updatedNumberScheduled: 1, numberAvailable: 1 } } as KubeObject],
   namespaces: [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', resourceVersion: '2', creationTimestamp: TWO_DAYS_AGO }, status: { phase: 'Active' } } as KubeObject,
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'old', resourceVersion: '3', creationTimestamp: TWO_DAYS_AGO, deletionTimestamp: TWO_DAYS_AGO }, status: { phase: 'Terminating' } } as KubeObject,
@@ -206,6 +217,32 @@ describeE2E('kubectl renders kubeplane Tables', { commands: ['kubectl'] }, () =>
     expect(lines((await kubectl('get', 'deploy', '-o', 'wide')).stdout)).toEqual([
       ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR'],
       ['web', '2/3', '3', '2', '2d', 'nginx', 'nginx:1.25', 'app=web'],
+    ]);
+  });
+
+  it('the remaining served kinds print their upstream columns', async () => {
+    const get = async (...args: string[]) => lines((await kubectl('get', ...args)).stdout);
+    expect(await get('nodes', '-o', 'wide')).toEqual([
+      ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'],
+      ['node-a', 'Ready', 'control-plane', '2d', 'v1.32.4', '10.0.0.1', '<none>', 'Debian GNU/Linux 12 (bookworm)', '6.1.0', 'containerd://1.7.0'],
+    ]);
+    expect(await get('secrets')).toEqual([['NAME', 'TYPE', 'DATA', 'AGE'], ['tls', 'kubernetes.io/tls', '2', '2d']]);
+    expect(await get('cm')).toEqual([['NAME', 'DATA', 'AGE'], ['cfg', '3', '2d']]);
+    expect(await get('sa')).toEqual([['NAME', 'SECRETS', 'AGE'], ['default', '0', '2d']]);
+    expect(await get('ep')).toEqual([['NAME', 'ENDPOINTS', 'AGE'], ['web', '10.244.1.7:8080', '2d']]);
+    expect(await get('events')).toEqual([
+      ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+      ['2d', 'Normal', 'Scheduled', 'pod/web-1', 'Successfully assigned default/web-1 to node-a'],
+    ]);
+    expect(await get('leases')).toEqual([['NAME', 'HOLDER', 'AGE'], ['node-a', 'node-a', '2d']]);
+    expect(await get('ingressclass')).toEqual([['NAME', 'CONTROLLER', 'PARAMETERS', 'AGE'], ['kubeplane', 'kubeplane.io/ingress', '<none>', '2d']]);
+    expect(await get('rs', '-o', 'wide')).toEqual([
+      ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR'],
+      ['web-5d9c', '3', '3', '2', '2d', 'nginx', 'nginx:1.25', 'app=web'],
+    ]);
+    expect(await get('ds')).toEqual([
+      ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'],
+      ['kubeplane', '1', '1', '1', '1', '1', 'kubernetes.io/os=linux', '2d'],
     ]);
   });
 });
