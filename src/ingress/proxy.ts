@@ -197,7 +197,8 @@ export class Proxy {
   readonly upstreams: Upstreams;
   readonly metrics: IngressMetrics | undefined;
   private readonly defaultBackend: BackendTarget | undefined;
-  private readonly httpsPort: number;
+  /** the HTTPS listener's real port, for redirect Locations */
+  httpsPort: number;
 
   constructor(opts: ProxyOptions) {
     this.upstreams = opts.upstreams;
@@ -255,7 +256,7 @@ export class Proxy {
       res.end();
       return;
     }
-    if (a.proxyBodySize > 0 && Number(req.headers['content-length'] ?? 0) > a.proxyBodySize) return this.reply(res, 413, { connection: 'close' });
+    if (a.proxyBodySize > 0 && Number(req.headers['content-length'] ?? 0) > a.proxyBodySize) return this.reply(res, 413);
     const canary = route.canaries.length > 0 ? chooseCanary(route.canaries, req.headers) : undefined;
     const chosen = canary ?? route;
     this.forward(req, res, chosen, rewritePath(route, match, req.url ?? '/', path), canary !== undefined, secure, port);

@@ -120,6 +120,7 @@ export class IngressController {
       () => certs.contextFor(defaultSecret),
     );
     await this.listeners.listen(this.opts.httpBind, this.opts.httpsBind);
+    if (this.listeners.httpsPort !== undefined) this.proxy.httpsPort = this.listeners.httpsPort;
     if (this.opts.metricsBind) this.metricsServer = await this.serveMetrics(this.opts.metricsBind);
     this.sweepTimer = setInterval(() => this.proxy.pools.sweep(this.upstreams.origins()), 30_000).unref();
   }
