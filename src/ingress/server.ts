@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Proxy } from './proxy.js';
-import { TLS_MIN_VERSION } from './tls.js';
+import { TLS_MIN_VERSION, type KeyPair } from './tls.js';
 
 export interface Bind {
   host: string;
@@ -22,7 +22,8 @@ export class Listeners {
   constructor(
     private readonly proxy: Proxy,
     private readonly sni: (servername: string) => SecureContext,
-    private readonly defaultContext: () => SecureContext,
+    /** served to clients that send no SNI (the SNI callback is not called for them) */
+    private readonly defaultPair: () => KeyPair,
   ) {}
 
   async listen(httpBind: Bind | undefined, httpsBind: Bind | undefined): Promise<void> {
@@ -41,7 +42,7 @@ export class Listeners {
           allowHTTP1: true,
           minVersion: TLS_MIN_VERSION,
           SNICallback: (name, cb) => cb(null, this.sni(name)),
-          secureContext: this.defaultContext(),
+          ...this.defaultPair(),
         } as Parameters<typeof createSecureServer>[0],
         (req: Http2ServerRequest, res: Http2ServerResponse) => proxy.handle(req, res, true, (server.address() as AddressInfo).port),
       );

@@ -9,7 +9,7 @@ import { Proxy } from './proxy.js';
 import { ingressKey, IngressRejectedError, ownsIngress, projectIngress, type BackendTarget, type ClassSelection } from './routes.js';
 import { Listeners, type Bind } from './server.js';
 import { TableBuilder } from './table.js';
-import { CertificateStore, generateDefaultCertificate, TLS_MIN_VERSION, type KeyPair } from './tls.js';
+import { CertificateStore, generateDefaultCertificate, secretKeyPair, TLS_MIN_VERSION, type KeyPair } from './tls.js';
 import { SERVICE_NAME_LABEL } from './endpoints.js';
 import { Upstreams } from './upstreams.js';
 import { NoStatusWriter, type IngressStatusWriter } from './status.js';
@@ -98,26 +98,27 @@ export class IngressController {
     await Promise.all([this.ingresses, this.classes, this.services, this.slices, this.secrets].map((i) => i.synced()));
     this.rebuild();
 
+    // The default certificate: --default-ssl-certificate when usable, else generated
+    // ("Kubernetes Ingress Controller Fake Certificate").
     let defaultPair: KeyPair | undefined;
-    if (this.opts.defaultCertificate) {
-      const s = this.secrets.get(this.opts.defaultCertificate);
-      if (!s) log.warn('--default-ssl-certificate Secret not found, generating a certificate', { secret: this.opts.defaultCertificate });
-    }
-    const defaultContext = (): ReturnType<typeof createSecureContext> => {
-      defaultPair ??= generateDefaultCertificate();
-      return createSecureContext({ ...defaultPair, minVersion: TLS_MIN_VERSION });
-    };
-    const generated = this.opts.httpsBind ? defaultContext() : undefined;
-    this.certs = new CertificateStore((k) => this.secrets.get(k), generated!);
-    const certs = this.certs;
     const defaultSecret = this.opts.defaultCertificate;
+    if (defaultSecret) {
+      const s = this.secrets.get(defaultSecret);
+      const pair = s ? secretKeyPair(s) : 'not found';
+      if (typeof pair === 'string') log.warn('--default-ssl-certificate unusable, generating a certificate', { secret: defaultSecret, reason: pair });
+      else defaultPair = pair;
+    }
+    if (this.opts.httpsBind) defaultPair ??= generateDefaultCertificate();
+    const generated = defaultPair ? createSecureContext({ ...defaultPair, minVersion: TLS_MIN_VERSION }) : createSecureContext();
+    this.certs = new CertificateStore((k) => this.secrets.get(k), generated);
+    const certs = this.certs;
     this.listeners = new Listeners(
       this.proxy,
       (name) => {
         const key = this.proxy.table.tlsSecretFor(name.toLowerCase());
         return certs.contextFor(key || defaultSecret);
       },
-      () => certs.contextFor(defaultSecret),
+      () => defaultPair!,
     );
     await this.listeners.listen(this.opts.httpBind, this.opts.httpsBind);
     if (this.listeners.httpsPort !== undefined) this.proxy.httpsPort = this.listeners.httpsPort;

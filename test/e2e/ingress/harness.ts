@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { request, type Agent } from 'undici';
 import { stringify } from 'yaml';
 import { startKubeplane, stopProcess, waitFor } from '../../helpers/cli.js';
 
@@ -240,3 +241,35 @@ export async function startIngress(objects: string, extra: string[] = []): Promi
   );
   return { httpPort, httpsPort, metricsPort, output: proc.output, stop: () => stopProcess(proc, 10_000) };
 }
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  echo?: Echo;
+}
+
+/** Sends raw bytes and returns everything the server sent until it closed. */
+export function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(text));
+    let data = '';
+    sock.on('data', (d: Buffer) => (data += d.toString()));
+    sock.on('end', () => resolve(data));
+    sock.on('error', reject);
+  });
+}
+
+export async function get(port: number, host: string | undefined, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; dispatcher?: Agent } = {}): Promise<Reply> {
+  const r = await request(`http://127.0.0.1:${port}${path}`, {
+    method: (opts.method ?? 'GET') as 'GET',
+    headers: { ...(host !== undefined ? { host } : {}), ...opts.headers },
+    body: opts.body,
+    dispatcher: opts.dispatcher,
+  });
+  const body = await r.body.text();
+  let echo: Echo | undefined;
+  if (String(r.headers['content-type'] ?? '').startsWith('application/json')) echo = JSON.parse(body) as Echo;
+  return { status: r.statusCode, headers: r.headers, body, echo };
+}
+

@@ -6,38 +6,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request, WebSocket } from 'undici';
 import { describeE2E } from '../../helpers/e2e.js';
-import { EchoBackend, ing, ingressClass, rule, serviceObjects, startIngress, writeObjects, type Echo, type RunningIngress } from './harness.js';
-
-export interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-  echo?: Echo;
-}
-
-/** Sends raw bytes and returns everything the server sent until it closed. */
-export function rawRequest(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(port, '127.0.0.1', () => sock.write(text));
-    let data = '';
-    sock.on('data', (d: Buffer) => (data += d.toString()));
-    sock.on('end', () => resolve(data));
-    sock.on('error', reject);
-  });
-}
-
-export async function get(port: number, host: string | undefined, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; dispatcher?: Agent } = {}): Promise<Reply> {
-  const r = await request(`http://127.0.0.1:${port}${path}`, {
-    method: (opts.method ?? 'GET') as 'GET',
-    headers: { ...(host !== undefined ? { host } : {}), ...opts.headers },
-    body: opts.body,
-    dispatcher: opts.dispatcher,
-  });
-  const body = await r.body.text();
-  let echo: Echo | undefined;
-  if (String(r.headers['content-type'] ?? '').startsWith('application/json')) echo = JSON.parse(body) as Echo;
-  return { status: r.statusCode, headers: r.headers, body, echo };
-}
+import { EchoBackend, get, ing, ingressClass, rawRequest, rule, serviceObjects, startIngress, writeObjects, type Echo, type RunningIngress } from './harness.js';
 
 // The docs' examples table, one host per row so the rows cannot interfere.
 const docsRows: { paths: [string, 'Exact' | 'Prefix'][]; request: string; want: string | 404 }[] = [
