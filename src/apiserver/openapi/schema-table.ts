@@ -1010,6 +1010,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       revisionHistoryLimit: ['int32', 6, 'Old replica sets kept to allow rollback (default 10).'],
       paused: ['boolean', 7, 'Whether the deployment is paused.'],
       progressDeadlineSeconds: ['int32', 9, 'Seconds for the deployment to make progress before it is considered failed.'],
+      podReplacementPolicy: ['string', 10, 'When replacement pods are created: TerminationStarted or TerminationComplete.'],
     },
   },
   [A + 'DeploymentStrategy']: {
@@ -1073,7 +1074,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       availableReplicas: ['int32', 5, 'Available pods.'],
       terminatingReplicas: ['int32', 7, 'Pods being terminated.'],
       observedGeneration: ['int64', 3, 'Generation of the most recently observed replica set.'],
-      conditions: ['[]@' + A + 'DeploymentCondition', 6, 'Latest observations of the replica set\'s state.', byType],
+      conditions: ['[]@' + A + 'ReplicaSetCondition', 6, 'Latest observations of the replica set\'s state.', byType],
     },
   },
   [A + 'DaemonSet']: top('apps', 'v1', 'DaemonSet', 'DaemonSet represents the configuration of a daemon set: a pod on every eligible node.', {
@@ -1094,7 +1095,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'Controls the replacement strategy of a daemon set.',
     fields: {
       type: ['string', 1, 'RollingUpdate (default) or OnDelete.'],
-      rollingUpdate: ['object', 2, 'Rolling update config parameters.'],
+      rollingUpdate: ['@' + A + 'RollingUpdateDaemonSet', 2, 'Rolling update config parameters; only with type RollingUpdate.'],
     },
   },
   [A + 'DaemonSetStatus']: {
@@ -1109,7 +1110,34 @@ export const DEFINITIONS: Record<string, Definition> = {
       numberAvailable: ['int32', 7, 'Nodes with an available daemon pod.'],
       numberUnavailable: ['int32', 8, 'Nodes that should run an available daemon pod but do not.'],
       collisionCount: ['int32', 9, 'Count of hash collisions.'],
-      conditions: ['[]@' + A + 'DeploymentCondition', 10, 'Latest observations of the daemon set\'s state.', byType],
+      conditions: ['[]@' + A + 'DaemonSetCondition', 10, 'Latest observations of the daemon set\'s state.', byType],
+    },
+  },
+  [A + 'ReplicaSetCondition']: {
+    description: 'The state of a replica set at a point in time.',
+    fields: {
+      type: ['string', 1, 'Type of replica set condition.', { required: true }],
+      status: ['string', 2, 'True, False or Unknown.', { required: true }],
+      lastTransitionTime: ['Time', 3, 'Last time the condition transitioned.'],
+      reason: ['string', 4, 'Reason for the last transition.'],
+      message: ['string', 5, 'Details about the transition.'],
+    },
+  },
+  [A + 'DaemonSetCondition']: {
+    description: 'The state of a daemon set at a point in time.',
+    fields: {
+      type: ['string', 1, 'Type of daemon set condition.', { required: true }],
+      status: ['string', 2, 'True, False or Unknown.', { required: true }],
+      lastTransitionTime: ['Time', 3, 'Last time the condition transitioned.'],
+      reason: ['string', 4, 'Reason for the last transition.'],
+      message: ['string', 5, 'Details about the transition.'],
+    },
+  },
+  [A + 'RollingUpdateDaemonSet']: {
+    description: 'Controls the desired behaviour of a daemon set rolling update.',
+    fields: {
+      maxUnavailable: ['IntOrString', 1, 'Maximum number of daemon pods that can be unavailable during the update.'],
+      maxSurge: ['IntOrString', 2, 'Maximum number of nodes that can run an updated pod next to the old one.'],
     },
   },
 
@@ -1232,8 +1260,12 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'Maps the paths under a host to backends.',
     fields: {
       host: ['string', 1, 'Fully qualified domain name of a network host, optionally with a leading wildcard label.'],
-      http: ['@' + N + 'HTTPIngressRuleValue', 2, 'HTTP routing rules.'],
+      ingressRuleValue: ['@' + N + 'IngressRuleValue', 2, 'How requests for this host are routed.', { inline: true }],
     },
+  },
+  [N + 'IngressRuleValue']: {
+    description: 'A rule to route requests; exactly one kind of rule must be set.',
+    fields: { http: ['@' + N + 'HTTPIngressRuleValue', 1, 'HTTP routing rules.'] },
   },
   [N + 'HTTPIngressRuleValue']: {
     description: 'A list of HTTP selectors pointing to backends.',
@@ -1260,7 +1292,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     fields: {
       ip: ['string', 1, 'IP for IP-based load-balancer ingress points.'],
       hostname: ['string', 2, 'Hostname for DNS-based load-balancer ingress points.'],
-      ports: ['[]object', 4, 'Information about the ports of this ingress point.', atomic],
+      ports: ['[]@' + N + 'IngressPortStatus', 4, 'Information about the ports of this ingress point.', atomic],
     },
   },
   [N + 'IngressClass']: top('networking.k8s.io', 'v1', 'IngressClass', 'IngressClass represents the class of an ingress, referenced by ingress spec.ingressClassName.', {
@@ -1270,7 +1302,25 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'The configuration of an ingress class.',
     fields: {
       controller: ['string', 1, 'Name of the controller that should handle this class.'],
-      parameters: ['object', 2, 'Link to a custom resource with additional configuration for the controller.'],
+      parameters: ['@' + N + 'IngressClassParametersReference', 2, 'Link to a custom resource with additional configuration for the controller.'],
+    },
+  },
+  [N + 'IngressClassParametersReference']: {
+    description: 'Identifies an API object holding a controller\'s configuration, cluster or namespace scoped.',
+    fields: {
+      apiGroup: ['string', 1, 'API group of the referenced resource; empty for core.'],
+      kind: ['string', 2, 'Kind of the referenced resource.', { required: true }],
+      name: ['string', 3, 'Name of the referenced resource.', { required: true }],
+      scope: ['string', 4, 'Cluster (default) or Namespace.'],
+      namespace: ['string', 5, 'Namespace of the resource, when scope is Namespace.'],
+    },
+  },
+  [N + 'IngressPortStatus']: {
+    description: 'The error condition of an ingress port.',
+    fields: {
+      port: ['int32', 1, 'Port number of the ingress port.', { required: true }],
+      protocol: ['string', 2, 'Protocol of the ingress port: TCP, UDP or SCTP.', { required: true }],
+      error: ['string', 3, 'Problem with the port, in CamelCase.'],
     },
   },
 

@@ -165,6 +165,22 @@ describe('encodeProtobuf / decodeProtobuf round trip', () => {
     expect(() => decodeProtobuf(body)).toThrow('protobuf encoding of PodSpec.os is not supported by this server; send the object as application/json');
   });
 
+  // Field numbers from upstream generated.proto, read with a raw wire parser that knows nothing
+  // of the schema table: embedded Go structs are their own message on the wire.
+  it.each([
+    ['IngressRule embeds IngressRuleValue', { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'i' }, spec: { rules: [{ host: 'a', http: { paths: [{ path: '/p', pathType: 'Prefix', backend: { service: { name: 's', port: { number: 80 } } } }] } }] } }, [2, 3, 2, 1, 1, 1], '/p'],
+    ['Volume embeds VolumeSource; ConfigMapVolumeSource embeds LocalObjectReference', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }], volumes: [{ name: 'v', configMap: { name: 'cm' } }] } }, [2, 1, 2, 19, 1, 1], 'cm'],
+    ['EphemeralContainer embeds the container fields', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }], ephemeralContainers: [{ name: 'dbg', targetContainerName: 'c' }] } }, [2, 34, 1, 1], 'dbg'],
+    ['Probe embeds ProbeHandler', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', livenessProbe: { httpGet: { path: '/hz', port: 8080 } } }] } }, [2, 2, 10, 1, 2, 1], '/hz'],
+    ['EnvVar valueFrom secretKeyRef embeds LocalObjectReference', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', env: [{ name: 'E', valueFrom: { secretKeyRef: { name: 'sec', key: 'k' } } }] }] } }, [2, 2, 7, 3, 4, 1, 1], 'sec'],
+    ['ReplicaSetCondition reason is field 4', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'r' }, spec: { selector: {} }, status: { replicas: 1, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'Why' }] } }, [3, 6, 4], 'Why'],
+  ])('%s', (_n, obj, path, want) => {
+    const body = Buffer.from(encodeProtobuf(obj as KubeObject));
+    let msg = rawField(rawFields(body.subarray(4)), 2); // runtime.Unknown.raw
+    for (const n of path.slice(0, -1)) msg = rawField(rawFields(msg), n);
+    expect(rawField(rawFields(msg), path[path.length - 1]!).toString()).toBe(want);
+  });
+
   it('recognises the content type', () => {
     expect(isProtobufContentType('application/vnd.kubernetes.protobuf')).toBe(true);
     expect(isProtobufContentType('application/vnd.kubernetes.protobuf; charset=x')).toBe(true);
@@ -254,3 +270,38 @@ for (const minor of ['32', '33']) describeE2E(`decodes what the real kubectl 1.$
     expect((decoded as any).type).toBe('kubernetes.io/tls');
   });
 });
+
+// A minimal protobuf wire reader: (field number, bytes) for length-delimited fields.
+function rawFields(buf: Buffer): [number, Buffer][] {
+  const out: [number, Buffer][] = [];
+  let i = 0;
+  const varint = (): number => {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      const b = buf[i++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+      shift += 7;
+    }
+  };
+  while (i < buf.length) {
+    const tag = varint();
+    const wire = tag & 7;
+    if (wire === 0) varint();
+    else if (wire === 2) {
+      const len = varint();
+      out.push([Math.floor(tag / 8), buf.subarray(i, i + len)]);
+      i += len;
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else throw new Error(`unexpected wire type ${wire}`);
+  }
+  return out;
+}
+
+function rawField(fields: [number, Buffer][], n: number): Buffer {
+  const f = fields.find(([num]) => num === n);
+  if (!f) throw new Error(`field ${n} not present (have ${fields.map(([x]) => x).join(',')})`);
+  return f[1];
+}
