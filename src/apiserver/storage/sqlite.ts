@@ -579,15 +579,16 @@ class SqliteStore implements Store {
       );
       return;
     }
+    const page = Math.max(1, Math.min(catchUpPage, w.delivery.maxBuffered));
     let rows: LogRow[];
     try {
-      rows = this.st.eventsPage.all(w.cursorRev, w.cursorRev, w.cursorSeq, w.prefix, w.end, catchUpPage);
+      rows = this.st.eventsPage.all(w.cursorRev, w.cursorRev, w.cursorSeq, w.prefix, w.end, page);
     } catch (err) {
       this.watchers.delete(w);
       w.delivery.fail(storageErrorOf(err, 'watch'));
       return;
     }
-    if (rows.length < catchUpPage) {
+    if (rows.length < page) {
       // Nothing can be written between this read and here: the watcher is now current.
       w.live = true;
       w.cursorRev = this.revision;

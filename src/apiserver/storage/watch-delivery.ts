@@ -40,6 +40,10 @@ export class WatchDelivery {
   }
 
   /** events queued or being handed over */
+  get maxBuffered(): number {
+    return this.opts.maxBuffered;
+  }
+
   get pending(): number {
     return this.buffer.length + (this.busy ? 1 : 0);
   }
@@ -63,7 +67,13 @@ export class WatchDelivery {
   /** Ends the watch with `err`; queued events are delivered first unless `dropQueued`. */
   fail(err: StorageError, dropQueued = false): void {
     if (this.ended || this.pendingError) return;
-    if (dropQueued) this.buffer = [];
+    if (dropQueued) {
+      // not behind a consumer that may never finish its current batch
+      this.buffer = [];
+      this.ended = true;
+      queueMicrotask(() => this.report(err));
+      return;
+    }
     this.pendingError = err;
     this.schedule();
   }
@@ -130,6 +140,10 @@ export class WatchDelivery {
     if (this.ended) return;
     this.ended = true;
     this.buffer = [];
+    this.report(err);
+  }
+
+  private report(err: StorageError): void {
     try {
       this.cb.onError(err);
     } catch (e) {
