@@ -164,12 +164,13 @@ export function apiGroupList(): object {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: namedGroups().map(apiGroup),
+    groups: namedGroups().map((g) => apiGroup(g)!),
   };
 }
 
 /** Legacy /apis/<group>: one APIGroup, or undefined for a group that is not served. */
-export function apiGroup(group: string): object {
+export function apiGroup(group: string): object | undefined {
+  if (!isServedGroup(group)) return undefined;
   const versions = versionsOf(group).map((version) => ({ groupVersion: `${group}/${version}`, version }));
   return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions, preferredVersion: versions[0] };
 }

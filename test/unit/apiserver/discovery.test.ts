@@ -3,6 +3,7 @@ import {
   DISCOVERY_V2_CONTENT_TYPE,
   DISCOVERY_V2BETA1_CONTENT_TYPE,
   aggregatedDiscovery,
+  apiGroup,
   apiGroupList,
   apiResourceList,
   apiVersions,
@@ -90,6 +91,12 @@ describe('legacy discovery', () => {
     const list = apiGroupList() as Json;
     const apps = list.groups.find((g: Json) => g.name === 'apps');
     expect(apps).toEqual({ kind: 'APIGroup', apiVersion: 'v1', name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } });
+  });
+
+  it('APIGroup for a served group only', () => {
+    expect(apiGroup('networking.k8s.io')).toMatchObject({ kind: 'APIGroup', name: 'networking.k8s.io', preferredVersion: { groupVersion: 'networking.k8s.io/v1', version: 'v1' } });
+    expect(apiGroup('nope.example.com')).toBeUndefined();
+    expect(apiGroup('')).toBeUndefined();
   });
 
   it('APIResourceList with subresources as their own entries', () => {
