@@ -183,3 +183,28 @@ describeE2E('kubeplane dns before its objects are synced', { commands: ['dig'] }
     expect((await dig(port, `nope.testns.svc.${Z}`, 'A')).status).toBe('NXDOMAIN');
   });
 });
+
+describeE2E('kubeplane dns forwarding loop and workers', { commands: ['dig'] }, () => {
+  const procs: ReturnType<typeof startKubeplane>[] = [];
+  afterAll(async () => {
+    for (const p of procs) await stopProcess(p, 10_000);
+  });
+
+  it('exits when its forward target is itself (loop plugin)', async () => {
+    const port = await freePort();
+    const p = startKubeplane(['dns', '--objects', FIXTURE, '--dns-bind', `127.0.0.1:${port}`, '--upstream', `127.0.0.1:${port}`, '--health-bind', 'off', '--ready-bind', 'off', '--metrics-bind', 'off']);
+    procs.push(p);
+    const code = await new Promise<number | null>((res) => p.once('exit', (c) => res(c)));
+    expect(code).toBe(1);
+    expect(p.output()).toMatch(/Loop .* detected for zone/);
+  });
+
+  it('answers from every worker with --workers 2, ready once all synced', async () => {
+    const port = await freePort();
+    const readyPort = await freePort();
+    const p = startKubeplane(['dns', '--objects', FIXTURE, '--workers', '2', '--dns-bind', `127.0.0.1:${port}`, '--upstream', '127.0.0.1:9', '--health-bind', 'off', '--metrics-bind', 'off', '--ready-bind', `127.0.0.1:${readyPort}`]);
+    procs.push(p);
+    await waitFor(async () => (await httpStatus(readyPort, '/ready')) === 200, { what: `workers ready\n${p.output()}` });
+    for (let i = 0; i < 6; i++) expect((await dig(port, `svc1.testns.svc.${Z}`, 'A', i % 2 ? ['+tcp'] : [])).answer).toEqual([`svc1.testns.svc.${Z}. 30 IN A 10.0.0.1`]);
+  });
+});
