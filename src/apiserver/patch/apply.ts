@@ -61,10 +61,15 @@ function tracked(set: FieldSet, info: Info, subresource: string | undefined): Fi
 interface Manager {
   entry: ManagedFieldsEntry;
   set: FieldSet;
+  /** The stored entry, written back verbatim when neither its set nor its entry changed. */
+  original?: { entry: ManagedFieldsEntry; set: FieldSet };
 }
 
 function managersOf(obj: KubeObject | undefined): Manager[] {
-  return (obj?.metadata.managedFields ?? []).map((entry) => ({ entry: { ...entry }, set: FieldSet.fromFieldsV1(entry.fieldsV1) }));
+  return (obj?.metadata.managedFields ?? []).map((entry) => {
+    const set = FieldSet.fromFieldsV1(entry.fieldsV1);
+    return { entry: { ...entry }, set, original: { entry, set } };
+  });
 }
 
 function sameManager(e: ManagedFieldsEntry, manager: string, operation: string, subresource: string | undefined): boolean {
@@ -83,6 +88,7 @@ function render(managers: Manager[]): ManagedFieldsEntry[] {
   return managers
     .filter((m) => m.set.size > 0)
     .map((m) => {
+      if (m.original && m.set.equals(m.original.set) && deepEqual(m.entry, m.original.entry)) return clone(m.original.entry);
       const { fieldsV1: _old, ...rest } = m.entry;
       return { ...rest, fieldsType: 'FieldsV1', fieldsV1: m.set.toFieldsV1() };
     });

@@ -168,6 +168,14 @@ describe('updateManagedFields', () => {
     expect(unlabeled.metadata.managedFields!.map((e) => e.manager)).toEqual(['kubectl-create']);
   });
 
+  it('entries it does not change are kept verbatim, whatever equivalent form they use', () => {
+    const obj = persisted(svcConfig()) as KubeObject;
+    obj.metadata.managedFields = [{ manager: 'other', operation: 'Update', apiVersion: 'v1', time: T1, fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {} } } } }];
+    const out = updateManagedFields(services, obj, applyMergePatch(obj, { spec: { type: 'NodePort' } }), { manager: 'kubectl-edit', operation: 'Update', time: T2 });
+    expect(out.metadata.managedFields![0]).toEqual(obj.metadata.managedFields[0]);
+    expect(updateManagedFields(services, obj, JSON.parse(JSON.stringify(obj)), { manager: 'x', operation: 'Update', time: T2 })).toEqual(obj);
+  });
+
   it('a no-op write leaves managedFields untouched', () => {
     const created = updateManagedFields(services, undefined, persisted(svcConfig()), { manager: 'kubectl-create', operation: 'Update', time: T1 });
     const again = updateManagedFields(services, created, JSON.parse(JSON.stringify(created)), { manager: 'kubectl-edit', operation: 'Update', time: T2 });
