@@ -262,6 +262,7 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
   // kubeplane takes them inline so no extra object is needed).
   const custom = each('custom-headers', (n, v) => {
     const out: [string, string][] = [];
+    if (/[\r\0]/.test(v)) throw new AnnotationError(n, 'value contains control characters');
     for (const line of v.split('\n')) {
       if (!line.trim()) continue;
       const i = line.indexOf(':');

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { hostFromHeader, type RouteTable, type PathMatch } from './table.js';
 import type { PathRoute, BackendTarget } from './routes.js';
-import { DEFAULT_ANNOTATIONS as defaultAnnotations } from './annotations.js';
+import { DEFAULT_ANNOTATIONS as defaultAnnotations, type IngressAnnotations } from './annotations.js';
 import { EndpointHealth, Upstreams, type Upstream } from './upstreams.js';
 import type { UpstreamEndpoint } from './endpoints.js';
 import { clientAddress, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
@@ -38,11 +38,15 @@ export interface ProxyOptions {
 /** The pool for one endpoint origin; shared by every route that reaches it. */
 class Pools {
   private readonly pools = new Map<string, Pool>();
-  get(origin: string, connectTimeout: number): Pool {
-    const key = connectTimeout === 5000 ? origin : `${origin}#${connectTimeout}`;
+  get(origin: string, a: IngressAnnotations): Pool {
+    // backend-protocol HTTPS: TLS to the pod, unverified like ingress-nginx's default
+    // (proxy-ssl-verify off); pod certificates rarely name the pod IP.
+    const tls = a.backendProtocol === 'HTTPS';
+    const key = a.connectTimeout === 5000 && !tls ? origin : `${origin}#${a.connectTimeout}${tls ? '#tls' : ''}`;
     let p = this.pools.get(key);
     if (!p) {
-      p = new Pool(origin, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connect: { timeout: connectTimeout } });
+      const url = tls ? 'https' + origin.slice(4) : origin;
+      p = new Pool(url, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connect: { timeout: a.connectTimeout, ...(tls ? { rejectUnauthorized: false } : {}) } });
       this.pools.set(key, p);
     }
     return p;
@@ -311,7 +315,7 @@ export class Proxy {
     }
     ex.endpoint = ep;
     this.health.begin(ep.origin);
-    const pool = this.pools.get(ep.origin, a.connectTimeout);
+    const pool = this.pools.get(ep.origin, a);
     pool.dispatch(ex.opts!, ex);
   }
 
@@ -333,7 +337,7 @@ export class Proxy {
     const headers = upstreamRequestHeaders(req.headers, { host: req.headers.host ?? '', clientIP, proto: secure ? 'https' : 'http', port }, String(req.headers.upgrade ?? 'websocket'));
     delete headers.upgrade;
     delete headers.connection;
-    this.pools.get(ep.origin, a.connectTimeout).upgrade({ path: req.url ?? '/', method: req.method, headers, protocol: String(req.headers.upgrade ?? 'websocket') }).then(
+    this.pools.get(ep.origin, a).upgrade({ path: req.url ?? '/', method: req.method, headers, protocol: String(req.headers.upgrade ?? 'websocket') }).then(
       ({ headers: upHeaders, socket: upSocket }) => {
         let head101 = 'HTTP/1.1 101 Switching Protocols\r\n';
         for (const [k, v] of Object.entries(upHeaders)) {

@@ -2,6 +2,7 @@
 // ingress process, for the ingress end-to-end tests. Traffic stays on 127.0.0.0/8.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
+import { createServer as createHttpsServer } from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { stringify } from 'yaml';
 import { startKubeplane, stopProcess, waitFor } from '../../helpers/cli.js';
 
 export interface Echo {
+  tls: boolean;
   pod: string;
   service: string;
   method: string;
@@ -21,7 +23,7 @@ export interface Echo {
 
 /** An HTTP server standing in for one pod: echoes the request as JSON; WebSocket echo too. */
 export class EchoBackend {
-  private server: Server | undefined;
+  private server: Server | import("node:https").Server | undefined;
   readonly sockets = new Set<Socket>();
   port = 0;
   requests = 0;
@@ -35,8 +37,9 @@ export class EchoBackend {
     readonly address = '127.0.0.1',
   ) {}
 
-  async start(port = 0): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res));
+  async start(port = 0, tls?: { cert: string; key: string }): Promise<void> {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    const server = tls ? createHttpsServer(tls, handler) : createServer(handler);
     server.keepAliveTimeout = 120_000;
     server.on('connection', (s) => {
       this.sockets.add(s);
@@ -75,6 +78,11 @@ export class EchoBackend {
       this.held.push(() => res.end('last\n'));
       return;
     }
+    if (url.pathname === '/__silent') {
+      // No headers until the test calls release(): for read timeouts.
+      this.held.push(() => res.end('late'));
+      return;
+    }
     if (url.pathname === '/__status') {
       res.writeHead(Number(url.searchParams.get('code') ?? 200), { 'content-type': 'text/plain', connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'keep-alive': 'timeout=5' });
       res.end('status');
@@ -83,7 +91,7 @@ export class EchoBackend {
     let bodyBytes = 0;
     req.on('data', (d: Buffer) => (bodyBytes += d.length));
     req.on('end', () => {
-      const echo: Echo = { pod: this.pod, service: this.service, method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes };
+      const echo: Echo = { tls: (req.socket as { encrypted?: boolean }).encrypted === true, pod: this.pod, service: this.service, method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes };
       const body = JSON.stringify(echo);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-pod': this.pod });
       res.end(body);
