@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
+import { createHash } from 'node:crypto';
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
 import { FileInformerFactory } from '../client/file-informers.js';
@@ -11,6 +12,14 @@ import { runWorkers } from '../dns/workers.js';
 import { logger } from '../observability/log.js';
 
 const log = logger('dns');
+
+function hashFile(path: string): string | undefined {
+  try {
+    return createHash('sha512').update(readFileSync(path)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
 
 function loadConfig(opts: Options, port: number): DnsConfig {
   const upstream = opts.list('upstream');
@@ -55,7 +64,7 @@ export const command: Command = {
     const bindText = opts.string('dns-bind');
     const bind = parseHostPort(bindText, 53);
     if (!bind.host || !(bind.port >= 0 && bind.port < 65536)) throw new UsageError(`invalid --dns-bind "${bindText}": want HOST:PORT`);
-    const config = loadConfig(opts, bind.port);
+    let config = loadConfig(opts, bind.port);
     const workers = opts.int('workers');
     if (workers < 1 || workers > 64) throw new UsageError('--workers must be between 1 and 64');
     const override = (name: string): string | undefined => {
@@ -73,13 +82,47 @@ export const command: Command = {
         ...(http ? httpAddrs : { healthAddr: '', readyAddr: '', metricsAddr: '' }),
       });
     if (workers > 1 || cluster.isWorker) return runWorkers(workers, config, httpAddrs, () => make(false));
-    const dns = make(true);
+    let dns = make(true);
     await dns.start();
     log.info('Serving DNS', { addresses: dns.servers.map((s) => `${s.address.host}:${s.address.port}`), objects });
+    const corefile = opts.optionalString('corefile');
+    let reloadTimer: NodeJS.Timeout | undefined;
+    if (corefile && config.reload) {
+      // The reload plugin: re-read the Corefile on an interval and restart on a valid change.
+      const { intervalMs, jitterMs } = config.reload;
+      let digest = hashFile(corefile);
+      const tick = (): void => {
+        reloadTimer = setTimeout(() => {
+          const now = hashFile(corefile);
+          if (now === undefined || now === digest) return tick();
+          digest = now;
+          let next: DnsConfig;
+          try {
+            next = loadConfig(opts, bind.port);
+          } catch (err) {
+            log.error('Corefile changed but is not valid, keeping the running configuration', err, { corefile });
+            return tick();
+          }
+          const old = dns;
+          void old
+            .stop({ lameduck: false })
+            .then(async () => {
+              config = next;
+              dns = make(true);
+              await dns.start();
+              log.info('Reloaded the Corefile', { corefile });
+            })
+            .catch((err: unknown) => log.error('Reload failed', err))
+            .finally(tick);
+        }, intervalMs + Math.floor((Math.random() * 2 - 1) * jitterMs));
+      };
+      tick();
+    }
     await new Promise<void>((resolve) => {
       const onSignal = (): void => {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        clearTimeout(reloadTimer);
         void dns.stop().then(resolve);
       };
       process.on('SIGTERM', onSignal);

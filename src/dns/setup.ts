@@ -217,9 +217,9 @@ export class ClusterDns {
   }
 
   /** Lameduck as CoreDNS's health plugin: not ready, keep serving for the lameduck period, then stop. */
-  async stop(): Promise<void> {
+  async stop(opts: { lameduck?: boolean } = {}): Promise<void> {
     this.shuttingDown = true;
-    const lameduck = this.opts.config.health?.lameduckMs ?? 0;
+    const lameduck = opts.lameduck === false ? 0 : (this.opts.config.health?.lameduckMs ?? 0);
     if (lameduck > 0 && !this.stopped) {
       log.info('Going into lameduck mode', { duration: `${lameduck / 1000}s` });
       await new Promise((r) => setTimeout(r, lameduck));

@@ -208,3 +208,28 @@ describeE2E('kubeplane dns forwarding loop and workers', { commands: ['dig'] }, 
     for (let i = 0; i < 6; i++) expect((await dig(port, `svc1.testns.svc.${Z}`, 'A', i % 2 ? ['+tcp'] : [])).answer).toEqual([`svc1.testns.svc.${Z}. 30 IN A 10.0.0.1`]);
   });
 });
+
+describeE2E('kubeplane dns --corefile with reload', { commands: ['dig'] }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kp-dns-e2e-reload-'));
+  let proc: ReturnType<typeof startKubeplane> | undefined;
+  afterAll(async () => {
+    if (proc) await stopProcess(proc, 10_000);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves an operator Corefile and applies an edit without a restart', async () => {
+    const port = await freePort();
+    const corefile = join(dir, 'Corefile');
+    const text = (ttl: number): string => `.:${port} {\n  errors\n  kubernetes cluster.local in-addr.arpa {\n    ttl ${ttl}\n    pods verified\n  }\n  reload 2s 1s\n}\n`;
+    writeFileSync(corefile, text(17));
+    proc = startKubeplane(['dns', '--objects', FIXTURE, '--corefile', corefile, '--dns-bind', `127.0.0.1:${port}`]);
+    await waitFor(async () => (await dig(port, `svc1.testns.svc.${Z}`, 'A')).answer.join() === `svc1.testns.svc.${Z}. 17 IN A 10.0.0.1`, { what: `first answer\n${proc.output()}` });
+    expect((await dig(port, `10-244-0-5.testns.pod.${Z}`, 'A')).answer).toEqual([`10-244-0-5.testns.pod.${Z}. 17 IN A 10.244.0.5`]);
+    writeFileSync(corefile, 'not a corefile {');
+    await new Promise((r) => setTimeout(r, 3500));
+    expect((await dig(port, `svc1.testns.svc.${Z}`, 'A')).answer).toEqual([`svc1.testns.svc.${Z}. 17 IN A 10.0.0.1`]);
+    writeFileSync(corefile, text(7));
+    await waitFor(async () => (await dig(port, `svc1.testns.svc.${Z}`, 'A')).answer.join() === `svc1.testns.svc.${Z}. 7 IN A 10.0.0.1`, { what: `reloaded answer\n${proc.output()}` });
+    expect(proc.exitCode).toBeNull();
+  });
+});
