@@ -1,0 +1,248 @@
+// One IP family's sync loop: trackers -> model -> render -> runner, at a bounded rate.
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { EndpointSlice, Node, Service } from '../api/types.js';
+import { logger } from '../observability/log.js';
+import type { ProxyConfig } from './config.js';
+import { cleanStaleUDP, type ConntrackCleanupPlan } from './conntrack.js';
+import { RestoreError } from './errors.js';
+import { renderIptables } from './iptables/render.js';
+import type { ProxyMetrics } from './metrics.js';
+import { EndpointsChangeTracker, ServiceChangeTracker } from './model/change-tracker.js';
+import { nodeTopology } from './model/snapshot.js';
+import { categorizeEndpoints } from './model/topology.js';
+import type { EndpointsMap, Family, NodeTopology, ServicePortMap } from './model/types.js';
+import { renderNftables, type NftState } from './nftables/render.js';
+import { iptablesConfig, nftablesConfig } from './render.js';
+import type { IptablesRunner } from './runner/iptables.js';
+import { nftTransaction, type NftablesRunner } from './runner/nftables.js';
+
+const log = logger('proxier');
+
+export interface ProxierDeps {
+  iptables?: IptablesRunner;
+  nftables?: NftablesRunner;
+  metrics: ProxyMetrics;
+  /** nftables: where the mirror of what we programmed is kept across restarts */
+  stateFile?: string;
+  /** called after each successful sync */
+  onSynced?: () => void;
+}
+
+export class Proxier {
+  readonly services: ServicePortMap = new Map();
+  readonly endpoints: EndpointsMap = new Map();
+  private readonly svcTracker: ServiceChangeTracker;
+  private readonly epTracker: EndpointsChangeTracker;
+  private node: NodeTopology;
+  private needFullSync = true;
+  private prevNft: NftState | undefined;
+  private first = true;
+  lastSyncOK = false;
+  syncCount = 0;
+  /** kernel operations of the last sync (restore lines or nft transaction lines), for tests and benches */
+  lastPayload = '';
+
+  constructor(
+    readonly family: Family,
+    private readonly cfg: ProxyConfig,
+    private readonly deps: ProxierDeps,
+    private readonly requestSync: () => void,
+  ) {
+    this.svcTracker = new ServiceChangeTracker(family);
+    this.epTracker = new EndpointsChangeTracker(family, cfg.nodeName);
+    this.node = nodeTopology(cfg.nodeName, undefined);
+  }
+
+  onService(prev: Service | undefined, cur: Service | undefined): void {
+    if (this.svcTracker.update(prev, cur)) this.requestSync();
+    this.deps.metrics.serviceChangesTotal.inc();
+    this.deps.metrics.serviceChangesPending.set(this.svcTracker.pendingCount);
+  }
+
+  onEndpointSlice(prev: EndpointSlice | undefined, cur: EndpointSlice | undefined): void {
+    if (this.epTracker.update(prev, cur)) this.requestSync();
+    this.deps.metrics.endpointChangesTotal.inc();
+    this.deps.metrics.endpointChangesPending.set(this.epTracker.pendingCount);
+  }
+
+  onNode(node: Node | undefined): void {
+    const topo = nodeTopology(this.cfg.nodeName, node);
+    if (topo.zone !== this.node.zone) {
+      // Topology decides which endpoints every service uses: rewrite everything.
+      this.node = topo;
+      this.needFullSync = true;
+      this.requestSync();
+    }
+  }
+
+  forceFullSync(): void {
+    this.needFullSync = true;
+  }
+
+  async sync(): Promise<void> {
+    const start = performance.now();
+    const hadEndpoints = new Set<string>();
+    for (const [key, eps] of this.endpoints) if (eps.some((e) => e.ready || (e.serving && e.terminating))) hadEndpoints.add(key);
+    const svcUpdated = this.svcTracker.apply(this.services);
+    const epResult = this.epTracker.apply(this.endpoints);
+    this.deps.metrics.serviceChangesPending.set(0);
+    this.deps.metrics.endpointChangesPending.set(0);
+    const changed = new Set([...svcUpdated, ...epResult.updatedServices]);
+    const full = this.needFullSync;
+    if (!full && changed.size === 0) {
+      this.lastPayload = '';
+      return;
+    }
+    try {
+      if (this.deps.nftables) await this.syncNftables(full);
+      else await this.syncIptables(full, changed);
+    } catch (err) {
+      this.needFullSync = true;
+      this.lastSyncOK = false;
+      if (err instanceof RestoreError) {
+        log.error('Failed to apply proxy rules', err, { ipFamily: this.family, line: err.line, rules: err.context });
+      } else log.error('Failed to sync proxy rules', err, { ipFamily: this.family });
+      if (this.deps.nftables) this.deps.metrics.nftablesSyncFailures.inc({ ip_family: this.family });
+      else {
+        this.deps.metrics.iptablesRestoreFailures.inc({ ip_family: this.family });
+        if (!full) this.deps.metrics.iptablesPartialRestoreFailures.inc({ ip_family: this.family });
+      }
+      throw err;
+    }
+    this.needFullSync = false;
+    this.lastSyncOK = true;
+    this.syncCount++;
+    const seconds = (performance.now() - start) / 1000;
+    this.deps.metrics.syncDuration.observe(seconds);
+    (full ? this.deps.metrics.syncFullDuration : this.deps.metrics.syncPartialDuration).observe(seconds);
+    this.deps.metrics.lastTimestamp.setToCurrentTime({ ip_family: this.family });
+    for (const t of epResult.lastChangeTriggerTimes) this.deps.metrics.networkProgramming.observe({ ip_family: this.family }, Math.max(0, (Date.now() - t) / 1000));
+    log.v(2, 'Synced proxy rules', { ipFamily: this.family, full, changedServices: changed.size, seconds });
+    await this.cleanConntrack(epResult.removed, hadEndpoints);
+    this.deps.onSynced?.();
+  }
+
+  private async syncIptables(full: boolean, changed: Set<string>): Promise<void> {
+    const ipt = this.deps.iptables!;
+    const rcfg = iptablesConfig(this.cfg, this.family);
+    if (full) await ipt.ensureJumpsAndCanaries(this.family === 'IPv4' && rcfg.localhostNodePorts);
+    let existing: string[] | undefined;
+    try {
+      existing = await ipt.natChains();
+    } catch (err) {
+      log.error('Failed to execute iptables-save: stale chains will not be deleted', err);
+    }
+    const r = renderIptables({ services: this.services, endpoints: this.endpoints, node: this.node, changedServices: full ? undefined : changed, existingNatChains: existing }, rcfg);
+    await ipt.restore(r.text);
+    this.lastPayload = r.text;
+    const m = this.deps.metrics;
+    m.iptablesRulesTotal.set({ table: 'filter', ip_family: this.family }, r.filterRules);
+    m.iptablesRulesLast.set({ table: 'filter', ip_family: this.family }, r.filterRules);
+    m.iptablesRulesTotal.set({ table: 'nat', ip_family: this.family }, r.natRulesTotal);
+    m.iptablesRulesLast.set({ table: 'nat', ip_family: this.family }, r.natRulesWritten);
+    m.noLocalEndpoints.set({ traffic_policy: 'internal', ip_family: this.family }, r.noLocalEndpointsInternal);
+    m.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, r.noLocalEndpointsExternal);
+  }
+
+  private async syncNftables(full: boolean): Promise<void> {
+    const nft = this.deps.nftables!;
+    const state = renderNftables({ services: this.services, endpoints: this.endpoints, node: this.node }, nftablesConfig(this.cfg, this.family));
+    let prev = full ? undefined : this.prevNft;
+    let existing: string[] = [];
+    if (full) {
+      existing = (await nft.chains()) ?? [];
+      if (this.first && this.deps.stateFile) {
+        // After a restart, what we programmed last time is still in the kernel: diff against it
+        // (when the kernel still matches it) instead of rewriting every chain.
+        const saved = loadNftState(this.deps.stateFile);
+        if (saved && sameSet(existing, [...saved.baseChains, ...saved.chains.keys()]) && saved.base.join('\n') === state.base.join('\n')) prev = saved;
+      }
+    }
+    const tx = nftTransaction(prev, state, existing);
+    await nft.apply(tx);
+    this.first = false;
+    this.prevNft = state;
+    this.lastPayload = tx;
+    if (this.deps.stateFile) saveNftState(this.deps.stateFile, state);
+    let objects = state.chains.size;
+    for (const e of state.elements.values()) objects += e.size;
+    this.deps.metrics.nftablesTotal.set({ ip_family: this.family }, objects);
+    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'internal', ip_family: this.family }, state.counts.noLocalInternal);
+    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, state.counts.noLocalExternal);
+  }
+
+  private async cleanConntrack(removed: Map<string, import('./model/types.js').EndpointInfo[]>, hadEndpoints: Set<string>): Promise<void> {
+    const plan: ConntrackCleanupPlan = { removedEndpoints: [], newlyServed: [] };
+    for (const [key, eps] of removed) {
+      if (!key.endsWith('/UDP')) continue;
+      for (const endpoint of eps) plan.removedEndpoints.push({ service: this.services.get(key), endpoint });
+    }
+    for (const [key, svc] of this.services) {
+      if (svc.protocol !== 'UDP' || hadEndpoints.has(key)) continue;
+      if (categorizeEndpoints(this.endpoints.get(key) ?? [], svc, this.node).hasAnyEndpoints) plan.newlyServed.push(svc);
+    }
+    if (plan.removedEndpoints.length === 0 && plan.newlyServed.length === 0) return;
+    try {
+      const n = await cleanStaleUDP(this.family, plan);
+      this.deps.metrics.conntrackDeleted.inc({ ip_family: this.family }, n);
+    } catch (err) {
+      log.error('Failed to clean stale UDP conntrack entries', err);
+    }
+  }
+
+  /** healthCheckNodePort -> service and local ready endpoints, for the service health servers. */
+  healthCheckPorts(): Map<number, { namespace: string; name: string; localEndpoints: number }> {
+    const out = new Map<number, { namespace: string; name: string; localEndpoints: number }>();
+    for (const [key, svc] of this.services) {
+      if (!svc.healthCheckNodePort) continue;
+      const local = (this.endpoints.get(key) ?? []).filter((e) => e.isLocal && e.ready).length;
+      const cur = out.get(svc.healthCheckNodePort);
+      out.set(svc.healthCheckNodePort, { namespace: svc.namespace, name: svc.name, localEndpoints: (cur?.localEndpoints ?? 0) + local });
+    }
+    return out;
+  }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  if (sa.size !== sb.size) return false;
+  for (const x of sa) if (!sb.has(x)) return false;
+  return true;
+}
+
+function saveNftState(path: string, s: NftState): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const json = JSON.stringify({ family: s.family, base: s.base, baseChains: s.baseChains, chains: [...s.chains], sets: [...s.sets], elements: [...s.elements].map(([k, v]) => [k, [...v]]) });
+    writeFileSync(path + '.tmp', json);
+    renameSync(path + '.tmp', path);
+  } catch (err) {
+    log.error('Failed to save nftables state', err, { path });
+  }
+}
+
+function loadNftState(path: string): NftState | undefined {
+  try {
+    const j = JSON.parse(readFileSync(path, 'utf8')) as {
+      family: 'ip' | 'ip6';
+      base: string[];
+      baseChains: string[];
+      chains: [string, { rules: string[] }][];
+      sets: [string, string][];
+      elements: [string, [string, string][]][];
+    };
+    return {
+      family: j.family,
+      base: j.base,
+      baseChains: j.baseChains,
+      chains: new Map(j.chains),
+      sets: new Map(j.sets),
+      elements: new Map(j.elements.map(([k, v]) => [k, new Map(v)])),
+      counts: { noLocalInternal: 0, noLocalExternal: 0 },
+    };
+  } catch {
+    return undefined;
+  }
+}

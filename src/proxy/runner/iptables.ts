@@ -1,0 +1,135 @@
+// The only code that runs iptables programs: backend detection, jump rules, canaries, restore.
+import { RestoreError, linesAround } from '../errors.js';
+import type { Family } from '../model/types.js';
+import { execProgram } from './exec.js';
+import { readFileSync } from 'node:fs';
+
+/** Whether this network namespace has legacy iptables tables; running iptables-legacy-save would create them. */
+export function legacyTablesPresent(family: Family = 'IPv4'): boolean {
+  try {
+    return readFileSync(family === 'IPv6' ? '/proc/net/ip6_tables_names' : '/proc/net/ip_tables_names', 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+export type IptablesBackend = 'nft' | 'legacy';
+
+/**
+ * Picks the iptables backend as kube-proxy's image does (iptables-wrapper): whichever of
+ * legacy and nft already holds kubelet/kube-proxy rules; nft when neither does. Mixing them
+ * makes rules invisible to one another.
+ */
+export async function detectBackend(): Promise<IptablesBackend> {
+  const count = async (prog: string): Promise<number> => {
+    try {
+      const r = await execProgram(prog, []);
+      if (r.code !== 0) return 0;
+      return r.stdout.split('\n').filter((l) => /KUBE-IPTABLES-HINT|KUBE-KUBELET-CANARY|KUBE-PROXY-CANARY|^-A KUBE-|^:KUBE-/.test(l)).length;
+    } catch {
+      return 0;
+    }
+  };
+  const [legacy, nft] = await Promise.all([legacyTablesPresent() ? count('iptables-legacy-save') : 0, count('iptables-nft-save')]);
+  return legacy > nft ? 'legacy' : 'nft';
+}
+
+interface JumpRule {
+  table: 'filter' | 'nat';
+  chain: string;
+  args: string[];
+  target: string;
+}
+
+// Listed as kube-proxy lists them; each is inserted at position 1, so the last one ends up first.
+const JUMPS: JumpRule[] = [
+  { table: 'filter', chain: 'INPUT', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubernetes externally-visible service portals'], target: 'KUBE-EXTERNAL-SERVICES' },
+  { table: 'filter', chain: 'FORWARD', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubernetes externally-visible service portals'], target: 'KUBE-EXTERNAL-SERVICES' },
+  { table: 'filter', chain: 'INPUT', args: ['-m', 'comment', '--comment', 'kubernetes health check service ports'], target: 'KUBE-NODEPORTS' },
+  { table: 'filter', chain: 'FORWARD', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubernetes service portals'], target: 'KUBE-SERVICES' },
+  { table: 'filter', chain: 'OUTPUT', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubernetes service portals'], target: 'KUBE-SERVICES' },
+  { table: 'filter', chain: 'FORWARD', args: ['-m', 'comment', '--comment', 'kubernetes forwarding rules'], target: 'KUBE-FORWARD' },
+  { table: 'filter', chain: 'INPUT', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubernetes load balancer firewall'], target: 'KUBE-PROXY-FIREWALL' },
+  { table: 'filter', chain: 'OUTPUT', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubernetes load balancer firewall'], target: 'KUBE-PROXY-FIREWALL' },
+  { table: 'filter', chain: 'FORWARD', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubernetes load balancer firewall'], target: 'KUBE-PROXY-FIREWALL' },
+  { table: 'nat', chain: 'OUTPUT', args: ['-m', 'comment', '--comment', 'kubernetes service portals'], target: 'KUBE-SERVICES' },
+  { table: 'nat', chain: 'PREROUTING', args: ['-m', 'comment', '--comment', 'kubernetes service portals'], target: 'KUBE-SERVICES' },
+  { table: 'nat', chain: 'POSTROUTING', args: ['-m', 'comment', '--comment', 'kubernetes postrouting rules'], target: 'KUBE-POSTROUTING' },
+];
+
+export const CANARY = 'KUBE-PROXY-CANARY';
+
+export class IptablesRunner {
+  constructor(
+    readonly family: Family,
+    readonly backend: IptablesBackend,
+  ) {}
+
+  private prog(kind: '' | '-save' | '-restore'): string {
+    return `${this.family === 'IPv6' ? 'ip6tables' : 'iptables'}-${this.backend}${kind}`;
+  }
+
+  private async iptables(args: string[]): Promise<boolean> {
+    return (await execProgram(this.prog(''), ['-w', ...args])).code === 0;
+  }
+
+  /** Creates the top-level chains, the jumps into them and the canaries (full syncs only). */
+  async ensureJumpsAndCanaries(localhostFirewall: boolean): Promise<void> {
+    const jumps = [...JUMPS];
+    if (localhostFirewall) {
+      jumps.push({ table: 'filter', chain: 'INPUT', args: [], target: 'KUBE-FIREWALL' }, { table: 'filter', chain: 'OUTPUT', args: [], target: 'KUBE-FIREWALL' });
+    }
+    for (const j of jumps) await this.iptables(['-t', j.table, '-N', j.target]);
+    for (const j of jumps) {
+      const rule = [...j.args, '-j', j.target];
+      if (!(await this.iptables(['-t', j.table, '-C', j.chain, ...rule]))) await this.iptables(['-t', j.table, '-I', j.chain, ...rule]);
+    }
+    for (const t of ['mangle', 'nat', 'filter']) await this.iptables(['-t', t, '-N', CANARY]);
+  }
+
+  async canaryPresent(): Promise<boolean> {
+    return this.iptables(['-t', 'mangle', '-S', CANARY]);
+  }
+
+  /** Chain names in the nat table, from iptables-save. */
+  async natChains(): Promise<string[]> {
+    const r = await execProgram(this.prog('-save'), ['-t', 'nat']);
+    if (r.code !== 0) throw new Error(`${this.prog('-save')} failed: ${r.stderr.trim()}`);
+    const out: string[] = [];
+    for (const line of r.stdout.split('\n')) if (line.startsWith(':')) out.push(line.slice(1, line.indexOf(' ')));
+    return out;
+  }
+
+  async restore(payload: string): Promise<void> {
+    const prog = this.prog('-restore');
+    const r = await execProgram(prog, ['-w', '--noflush', '--counters'], payload);
+    if (r.code === 0) return;
+    const m = /line (\d+) failed|line:? (\d+)/i.exec(r.stderr);
+    const line = m ? Number(m[1] ?? m[2]) : undefined;
+    throw new RestoreError(prog, `${prog} failed: ${r.stderr.trim()}`, line, line ? linesAround(payload, line) : undefined);
+  }
+
+  /** Removes every chain kube-proxy's iptables (and ipvs) modes install, and the jumps to them. */
+  async cleanup(): Promise<void> {
+    if (this.backend === 'legacy' && !legacyTablesPresent(this.family)) return;
+    for (const table of ['filter', 'nat', 'mangle']) {
+      const r = await execProgram(this.prog('-save'), ['-t', table]);
+      if (r.code !== 0) continue;
+      const lines = r.stdout.split('\n');
+      const kubeChains = lines.filter((l) => l.startsWith(':KUBE-')).map((l) => l.slice(1, l.indexOf(' ')));
+      if (kubeChains.length === 0) continue;
+      let payload = `*${table}\n`;
+      for (const l of lines) if (l.startsWith(':') && !l.startsWith(':KUBE-')) payload += l.replace(/\[\d+:\d+\]$/, '[0:0]') + '\n';
+      // Re-adding the built-in chains' rules minus jumps into KUBE-* keeps other components' rules.
+      for (const l of lines) if (l.startsWith('-A ') && !/^-A KUBE-/.test(l) && !/ -j KUBE-/.test(l)) payload += l + '\n';
+      for (const c of kubeChains) payload += `:${c} - [0:0]\n`;
+      for (const c of kubeChains) payload += `-X ${c}\n`;
+      payload += 'COMMIT\n';
+      const builtins = lines.filter((l) => l.startsWith(':') && !l.startsWith(':KUBE-')).map((l) => l.slice(1, l.indexOf(' ')));
+      // Built-in chains must be flushed before re-adding their rules.
+      const flushed = payload.replace(`*${table}\n`, `*${table}\n` + builtins.map((c) => `-F ${c}\n`).join(''));
+      const res = await execProgram(this.prog('-restore'), ['-w', '--noflush'], flushed);
+      if (res.code !== 0) throw new Error(`cleanup of ${table} failed: ${res.stderr.trim()}`);
+    }
+  }
+}

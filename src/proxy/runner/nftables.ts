@@ -1,0 +1,92 @@
+// The only code that runs `nft`: one atomic transaction per sync, element-level diffs.
+import { RestoreError, linesAround } from '../errors.js';
+import { TABLE, type NftState } from '../nftables/render.js';
+import { execProgram } from './exec.js';
+
+const MAPS = ['service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports', 'firewall-ips'];
+
+function chainText(rules: readonly string[]): string {
+  return rules.join('\n');
+}
+
+/**
+ * The transaction that takes the kernel from `prev` (what we last programmed, or undefined
+ * when unknown) to `cur`. Full: every object rewritten; stale chains in `existingChains`
+ * removed. Partial: only changed chains and elements; empty string when nothing changed.
+ */
+export function nftTransaction(prev: NftState | undefined, cur: NftState, existingChains: readonly string[] = []): string {
+  const p = `${cur.family} ${TABLE}`;
+  const out: string[] = [];
+  const full = prev === undefined;
+  if (full) {
+    out.push(...cur.base.filter((l) => !l.startsWith('add rule ')));
+    for (const c of cur.baseChains) out.push(`flush chain ${p} ${c}`);
+    for (const m of [...MAPS, 'cluster-ips', 'nodeport-ips']) out.push(`flush ${m === 'cluster-ips' || m === 'nodeport-ips' ? 'set' : 'map'} ${p} ${m}`);
+    out.push(...cur.base.filter((l) => l.startsWith('add rule ')));
+  }
+  for (const [name, body] of cur.sets) if (full || !prev.sets.has(name)) out.push(`add set ${p} ${name} ${body}`);
+  const changed: string[] = [];
+  for (const [name, chain] of cur.chains) {
+    const old = prev?.chains.get(name);
+    if (full || !old || chainText(old.rules) !== chainText(chain.rules)) changed.push(name);
+  }
+  for (const name of changed) out.push(`add chain ${p} ${name}`);
+  for (const name of changed) {
+    out.push(`flush chain ${p} ${name}`);
+    for (const r of cur.chains.get(name)!.rules) out.push(`add rule ${p} ${name} ${r}`);
+  }
+  for (const [set, elems] of cur.elements) {
+    const old = full ? undefined : prev.elements.get(set);
+    if (old) for (const [key, text] of old) if (elems.get(key) !== text) out.push(`delete element ${p} ${set} { ${key} }`);
+  }
+  for (const [set, elems] of cur.elements) {
+    const old = full ? undefined : prev.elements.get(set);
+    for (const [key, text] of elems) if (old?.get(key) !== text) out.push(`add element ${p} ${set} { ${text} }`);
+  }
+  const known = new Set<string>([...cur.chains.keys(), ...cur.baseChains]);
+  const stale = new Set<string>();
+  if (prev) for (const name of prev.chains.keys()) if (!known.has(name)) stale.add(name);
+  for (const name of existingChains) if (!known.has(name)) stale.add(name);
+  // Flush every stale chain before deleting any: they may jump to one another.
+  for (const name of stale) out.push(`flush chain ${p} ${name}`);
+  for (const name of stale) out.push(`delete chain ${p} ${name}`);
+  if (prev) for (const name of prev.sets.keys()) if (!cur.sets.has(name)) out.push(`delete set ${p} ${name}`);
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+export class NftablesRunner {
+  constructor(readonly family: 'ip' | 'ip6') {}
+
+  async apply(transaction: string): Promise<void> {
+    if (!transaction) return;
+    const r = await execProgram('nft', ['-f', '-'], transaction);
+    if (r.code === 0) return;
+    const m = /-:(\d+):/.exec(r.stderr) ?? /line (\d+)/.exec(r.stderr);
+    const line = m ? Number(m[1]) : undefined;
+    throw new RestoreError('nft', `nft -f failed: ${r.stderr.trim().split('\n').slice(0, 6).join(' | ')}`, line, line ? linesAround(transaction, line) : undefined);
+  }
+
+  /** Chain names in our table; undefined when the table does not exist. */
+  async chains(): Promise<string[] | undefined> {
+    const r = await execProgram('nft', ['list', 'chains', this.family]);
+    if (r.code !== 0) return undefined;
+    const out: string[] = [];
+    let inTable = false;
+    for (const line of r.stdout.split('\n')) {
+      const t = /^table (\S+) (\S+)/.exec(line);
+      if (t) inTable = t[1] === this.family && t[2] === TABLE;
+      const c = /^\s+chain "?([^"\s]+)"? \{/.exec(line);
+      if (c && inTable) out.push(c[1]!);
+    }
+    return (await this.tableExists()) ? out : undefined;
+  }
+
+  async tableExists(): Promise<boolean> {
+    const r = await execProgram('nft', ['list', 'tables', this.family]);
+    return r.stdout.split('\n').some((l) => l.trim() === `table ${this.family} ${TABLE}`);
+  }
+
+  async cleanup(): Promise<void> {
+    if (await this.tableExists()) await this.apply(`add table ${this.family} ${TABLE}\ndelete table ${this.family} ${TABLE}\n`);
+  }
+}
