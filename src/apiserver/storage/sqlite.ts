@@ -406,6 +406,8 @@ class SqliteStore implements Store {
 
   async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
     checkKey(key);
+    // 0 would mean "must not exist" to the compare, turning an update into a create
+    if (!(expectedModRevision > 0)) throw new StorageError('Internal', `update of ${key} needs the object's modRevision`);
     const r = await this.txn([{ key, modRevision: expectedModRevision }], [{ type: 'put', key, value }]);
     if (!r.succeeded) throw this.compareFailure(key, expectedModRevision);
     return r.results[0]!;
