@@ -1,13 +1,245 @@
-import type { Command } from './command.js';
+// `kubeplane apiserver`: the Kubernetes-compatible API server on its own. `kubeplane up`
+// runs the same server (plus, later, controllers, scheduler and node agent).
+//
+// Serving: HTTPS on --secure-port. Without --tls-cert-file/--tls-private-key-file a CA and a
+// serving certificate are generated into --data-dir on first start and reused after.
+// Plain HTTP only with --insecure-serving (same port; still needs a token unless
+// --anonymous-auth=true). Without --token-auth-file, <data-dir>/tokens.csv is generated with
+// one admin token, and <data-dir>/kubeconfig is written for kubectl.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { homedir, networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
+import type { Command, Options } from './command.js';
+import { UsageError } from './command.js';
+import type { FlagSpec } from './flags.js';
+import { createCA, createServingCert } from '../pki/index.js';
+import { ApiServer } from '../apiserver/server.js';
+import { TokenAuthenticator, TokenFileError, allowAll, readTokenFile, type Authenticator } from '../apiserver/auth.js';
+import { PortRange, ServiceCIDR } from '../apiserver/registry/services.js';
+import { openSqliteStore } from '../apiserver/storage/sqlite.js';
+import type { Store } from '../apiserver/storage/interface.js';
+import { logger } from '../observability/log.js';
 
-// Placeholder until the apiserver command lands; replaced by its owner.
+const log = logger('apiserver');
+
+export function apiserverFlags(defaults: { bindAddress: string; dataDir: string }): FlagSpec[] {
+  return [
+    { name: 'secure-port', type: 'int', default: 6443, help: 'port to serve HTTPS (or HTTP with --insecure-serving) on; 0 picks a free port' },
+    { name: 'bind-address', type: 'string', default: defaults.bindAddress, help: 'IP address to listen on' },
+    { name: 'advertise-address', type: 'string', help: 'IP address written into the default/kubernetes endpoints (default: the bind address, or the first non-loopback IPv4 address when binding 0.0.0.0)' },
+    { name: 'service-cluster-ip-range', type: 'string', default: '10.96.0.0/12', help: 'CIDR range Service cluster IPs are allocated from (IPv4)' },
+    { name: 'service-node-port-range', type: 'string', default: '30000-32767', help: 'port range reserved for Services with NodePort visibility' },
+    { name: 'token-auth-file', type: 'string', help: 'CSV file of bearer tokens: token,user,uid,"group1,group2" (default: generate <data-dir>/tokens.csv with an admin token)' },
+    { name: 'tls-cert-file', type: 'string', help: 'PEM serving certificate (default: generated into --data-dir)' },
+    { name: 'tls-private-key-file', type: 'string', help: 'PEM private key matching --tls-cert-file' },
+    { name: 'insecure-serving', type: 'bool', default: false, help: 'serve plain HTTP instead of HTTPS (for tests and local tools only)' },
+    { name: 'anonymous-auth', type: 'bool', default: false, help: 'accept requests without a token (only together with --insecure-serving)' },
+    { name: 'data-dir', type: 'string', default: defaults.dataDir, help: 'directory for the database, certificates, tokens and kubeconfig' },
+    { name: 'storage', type: 'string', default: 'sqlite', help: 'storage backend: sqlite (embedded)' },
+  ];
+}
+
+function firstHostIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+export interface ServerConfig {
+  port: number;
+  bindAddress: string;
+  advertiseAddress: string;
+  serviceCIDR: ServiceCIDR;
+  nodePorts: PortRange;
+  dataDir: string;
+  insecure: boolean;
+  anonymous: boolean;
+  tokenFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** every flag value checked up front, so a bad one is one clear line and exit code 2 */
+export function serverConfig(opts: Options): ServerConfig {
+  const port = opts.int('secure-port');
+  if (port < 0 || port > 65535) throw new UsageError(`invalid argument "${port}" for "--secure-port" flag: must be between 0 and 65535`);
+  const bindAddress = opts.string('bind-address');
+  if (!ipaddr.isValid(bindAddress)) throw new UsageError(`invalid argument "${bindAddress}" for "--bind-address" flag: not an IP address`);
+  let advertiseAddress = opts.optionalString('advertise-address');
+  if (advertiseAddress !== undefined && !ipaddr.isValid(advertiseAddress)) throw new UsageError(`invalid argument "${advertiseAddress}" for "--advertise-address" flag: not an IP address`);
+  advertiseAddress ??= bindAddress === '0.0.0.0' || bindAddress === '::' ? firstHostIPv4() : bindAddress;
+  let serviceCIDR: ServiceCIDR;
+  try {
+    serviceCIDR = new ServiceCIDR(opts.string('service-cluster-ip-range'));
+  } catch (e) {
+    throw new UsageError(`invalid argument "${opts.string('service-cluster-ip-range')}" for "--service-cluster-ip-range" flag: ${(e as Error).message}`);
+  }
+  let nodePorts: PortRange;
+  try {
+    nodePorts = PortRange.parse(opts.string('service-node-port-range'));
+  } catch (e) {
+    throw new UsageError(`invalid argument "${opts.string('service-node-port-range')}" for "--service-node-port-range" flag: ${(e as Error).message}`);
+  }
+  const storage = opts.string('storage');
+  if (storage !== 'sqlite') throw new UsageError(`invalid argument "${storage}" for "--storage" flag: supported: sqlite`);
+  const certFile = opts.optionalString('tls-cert-file');
+  const keyFile = opts.optionalString('tls-private-key-file');
+  if (!!certFile !== !!keyFile) throw new UsageError('--tls-cert-file and --tls-private-key-file must be given together');
+  const insecure = opts.bool('insecure-serving');
+  const anonymous = opts.bool('anonymous-auth');
+  if (anonymous && !insecure) throw new UsageError('--anonymous-auth=true is only allowed with --insecure-serving');
+  const dataDir = resolve(opts.string('data-dir').replace(/^~(?=$|\/)/, homedir()));
+  return { port, bindAddress, advertiseAddress, serviceCIDR, nodePorts, dataDir, insecure, anonymous, tokenFile: opts.optionalString('token-auth-file'), certFile, keyFile };
+}
+
+function readPem(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** the CA and serving certificate in the data dir, generated on first start */
+function servingCertificate(cfg: ServerConfig): { cert: string; key: string; caPem: string } {
+  if (cfg.certFile && cfg.keyFile) {
+    const cert = readPem(cfg.certFile, '--tls-cert-file');
+    return { cert, key: readPem(cfg.keyFile, '--tls-private-key-file'), caPem: cert };
+  }
+  const pki = join(cfg.dataDir, 'pki');
+  const files = { caCert: join(pki, 'ca.crt'), caKey: join(pki, 'ca.key'), cert: join(pki, 'apiserver.crt'), key: join(pki, 'apiserver.key') };
+  mkdirSync(pki, { recursive: true, mode: 0o700 });
+  if (!existsSync(files.caCert) || !existsSync(files.caKey)) {
+    const ca = createCA('kubeplane-ca');
+    writeFileSync(files.caKey, ca.keyPem, { mode: 0o600 });
+    writeFileSync(files.caCert, ca.certPem);
+  }
+  const ca = { certPem: readFileSync(files.caCert, 'utf8'), keyPem: readFileSync(files.caKey, 'utf8') };
+  if (!existsSync(files.cert) || !existsSync(files.key)) {
+    const ips = new Set(['127.0.0.1', '::1', cfg.serviceCIDR.firstIP(), cfg.advertiseAddress]);
+    if (cfg.bindAddress !== '0.0.0.0' && cfg.bindAddress !== '::') ips.add(cfg.bindAddress);
+    const serving = createServingCert({
+      ca,
+      commonName: 'kube-apiserver',
+      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      ipAddresses: [...ips],
+    });
+    writeFileSync(files.key, serving.keyPem, { mode: 0o600 });
+    writeFileSync(files.cert, serving.certPem);
+  }
+  return { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8'), caPem: ca.certPem };
+}
+
+/** the token file to use and the admin token for the kubeconfig (when we made or can read one) */
+function tokens(cfg: ServerConfig): { authenticator: Authenticator; adminToken?: string } {
+  if (cfg.anonymous) return { authenticator: allowAll };
+  let path = cfg.tokenFile;
+  if (!path) {
+    path = join(cfg.dataDir, 'tokens.csv');
+    if (!existsSync(path)) {
+      const token = randomBytes(24).toString('base64url');
+      writeFileSync(path, `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
+    }
+  }
+  try {
+    const map = readTokenFile(path);
+    if (map.size === 0) throw new UsageError(`--token-auth-file ${path} has no tokens`);
+    const admin = [...map.entries()].find(([, u]) => u.groups.includes('system:masters')) ?? [...map.entries()][0]!;
+    return { authenticator: new TokenAuthenticator(map), adminToken: admin[0] };
+  } catch (e) {
+    if (e instanceof TokenFileError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function kubeconfig(server: string, caPem: string | undefined, token: string | undefined): string {
+  const cluster = caPem ? `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}\n` : '';
+  const user = token ? `    token: ${token}\n` : '    {}\n';
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: kubeplane
+  cluster:
+${cluster}    server: ${server}
+contexts:
+- name: kubeplane
+  context:
+    cluster: kubeplane
+    user: admin
+    namespace: default
+current-context: kubeplane
+users:
+- name: admin
+  user:
+${user}`;
+}
+
+export interface RunningServer {
+  server: ApiServer;
+  store: Store;
+  url: string;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  const tls = cfg.insecure ? undefined : servingCertificate(cfg);
+  const { authenticator, adminToken } = tokens(cfg);
+  const store = await openSqliteStore(cfg.dataDir);
+  const server = new ApiServer({ store, authenticator, serviceCIDR: cfg.serviceCIDR, nodePorts: cfg.nodePorts, bindAddress: cfg.bindAddress, port: cfg.port, tls: tls && { cert: tls.cert, key: tls.key }, advertiseAddress: cfg.advertiseAddress });
+  let addr;
+  try {
+    addr = await server.start();
+  } catch (e) {
+    await store.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${cfg.bindAddress}:${cfg.port}: ${err.code}`);
+    throw e;
+  }
+  const host = cfg.bindAddress === '0.0.0.0' || cfg.bindAddress === '::' ? '127.0.0.1' : cfg.bindAddress;
+  const url = `${cfg.insecure ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  const kubeconfigPath = join(cfg.dataDir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfig(url, tls?.caPem, adminToken), { mode: 0o600 });
+  chmodSync(kubeconfigPath, 0o600);
+  log.info('serving', { url, dataDir: cfg.dataDir });
+  return {
+    server,
+    store,
+    url,
+    kubeconfigPath,
+    async stop() {
+      await server.stop();
+      await store.close();
+    },
+  };
+}
+
+/** runs until SIGTERM/SIGINT, then shuts down cleanly */
+export async function runUntilSignal(running: RunningServer): Promise<number> {
+  await new Promise<void>((resolveStop) => {
+    const onSignal = (): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolveStop();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  log.info('shutting down');
+  await running.stop();
+  return 0;
+}
+
 export const command: Command = {
   name: 'apiserver',
-  summary: 'apiserver',
-  usage: 'kubeplane apiserver [flags]',
-  flags: [],
-  async run() {
-    process.stderr.write('kubeplane apiserver: not built yet\n');
-    return 1;
+  summary: 'Run the Kubernetes-compatible API server',
+  usage: 'kubeplane apiserver [--secure-port 6443] [--data-dir DIR] [--token-auth-file FILE] [flags]',
+  flags: apiserverFlags({ bindAddress: '0.0.0.0', dataDir: '~/.kubeplane' }),
+  async run(opts) {
+    const running = await startServer(serverConfig(opts));
+    process.stdout.write(`kubeplane apiserver serving on ${running.url}\nkubeconfig: ${running.kubeconfigPath}\n`);
+    return runUntilSignal(running);
   },
 };
