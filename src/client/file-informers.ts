@@ -62,11 +62,27 @@ export class FileInformerFactory implements InformerFactory {
     this.load();
     for (const inf of this.informers.values()) inf.store.markSynced();
     if (this.opts.watch) {
-      this.watcher = watch(this.path, () => {
-        clearTimeout(this.reloadTimer);
-        this.reloadTimer = setTimeout(() => this.reload(), 50);
-      });
+      this.watchFile();
     }
+  }
+
+  // An atomic replace (write a temp file, rename over the path: editors, ConfigMap
+  // volume swaps) leaves an inotify watch on the old inode, so re-arm on 'rename'.
+  private watchFile(): void {
+    this.watcher?.close();
+    this.watcher = watch(this.path, (event) => {
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => {
+        if (event === 'rename' && this.watcher) {
+          try {
+            this.watchFile();
+          } catch (err) {
+            log.error('Failed to re-watch objects file', err, { path: this.path });
+          }
+        }
+        this.reload();
+      }, 50);
+    });
   }
 
   async stop(): Promise<void> {
