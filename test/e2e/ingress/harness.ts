@@ -98,6 +98,16 @@ export class EchoBackend {
     });
   }
 
+  /** A pod's graceful exit: stop accepting, close idle keep-alive connections, finish in-flight ones. */
+  async drain(): Promise<void> {
+    if (!this.server) return;
+    const server = this.server as Server;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    await closed;
+    this.server = undefined;
+  }
+
   async stop(): Promise<void> {
     if (!this.server) return;
     for (const s of this.sockets) s.destroy();
