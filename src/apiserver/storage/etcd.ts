@@ -56,6 +56,11 @@ function kvOf(kv: IKeyValue): KeyValue {
   };
 }
 
+type FaultPolicy = NonNullable<NonNullable<ConstructorParameters<typeof etcd3.Etcd3>[0]>['faultHandling']>['global'];
+const passThroughPolicy = {
+  execute: (fn: (ctx: { signal: AbortSignal }) => unknown) => Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+} as unknown as NonNullable<FaultPolicy>;
+
 export async function openEtcdStore(opts: EtcdStoreOptions): Promise<Store> {
   if (opts.endpoints.length === 0) throw new StorageError('Internal', 'no etcd endpoints given');
   for (const e of opts.endpoints) {
@@ -75,6 +80,10 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<Store> {
         }
       : {}),
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    // No client-side retries or circuit breakers: a retried txn whose first attempt did commit
+    // would report a false Conflict, and a breaker opened by NoSpace answers would turn reads
+    // into errors too. Callers see every failure as it is and decide (as kube-apiserver does).
+    faultHandling: { global: passThroughPolicy, host: () => passThroughPolicy },
   });
   const store = new EtcdStore(client, { ...defaultDeliveryOptions, ...opts.watch });
   try {
@@ -113,7 +122,7 @@ class EtcdStore implements Store {
       err instanceof etcd3.GRPCDeadlineExceededError ||
       err instanceof etcd3.GRPCCancelledError ||
       err instanceof etcd3.ClientClosedError ||
-      /unavailable|deadline|connect|no connection|leader/i.test(msg)
+      /unavailable|deadline|connect|no connection|leader|circuit breaker|ECONNREFUSED|closed/i.test(msg)
     ) {
       throw new StorageError('Unavailable', `${what}: ${msg}`);
     }
