@@ -122,7 +122,7 @@ export class RecordIndex {
   private readonly podIPs = new Map<string, Map<string, number>>();
   private readonly reverseClusterIP = new Map<string, string[]>();
   private readonly changeListeners: (() => void)[] = [];
-  private reverseEndpoints: Map<string, ReverseTarget[]> | undefined;
+  private readonly reverseEndpoints = new Map<string, ReverseTarget[]>();
 
   constructor(readonly opts: RecordIndexOptions = {}) {}
 
@@ -169,11 +169,11 @@ export class RecordIndex {
     if (old && JSON.stringify(old) === JSON.stringify(rec)) return;
     if (old) this.detachSlice(sk, old);
     this.slices.set(sk, rec);
+    this.indexReverse(rec, true);
     let set = this.slicesByService.get(rec.serviceKey);
     if (!set) this.slicesByService.set(rec.serviceKey, (set = new Set()));
     set.add(sk);
     this.endpointCache.delete(rec.serviceKey);
-    this.reverseEndpoints = undefined;
     this.changed();
   }
 
@@ -183,7 +183,6 @@ export class RecordIndex {
     if (!old) return;
     this.detachSlice(sk, old);
     this.slices.delete(sk);
-    this.reverseEndpoints = undefined;
     this.changed();
   }
 
@@ -249,6 +248,7 @@ export class RecordIndex {
   }
 
   private detachSlice(sk: string, old: SliceRecord): void {
+    this.indexReverse(old, false);
     const set = this.slicesByService.get(old.serviceKey);
     set?.delete(sk);
     if (set && set.size === 0) this.slicesByService.delete(old.serviceKey);
@@ -285,17 +285,25 @@ export class RecordIndex {
     return (this.reverseClusterIP.get(ip) ?? []).map((k) => this.services.get(k)!).filter(Boolean);
   }
 
-  /** Endpoint names behind an IP; the reverse map is rebuilt lazily after slice changes. */
+  /** Endpoint names behind an IP. */
   endpointOwners(ip: string): ReverseTarget[] {
-    if (!this.reverseEndpoints) {
-      const m = new Map<string, ReverseTarget[]>();
-      for (const rec of this.slices.values()) {
-        const [namespace, service] = rec.serviceKey.split('/') as [string, string];
-        for (const ep of rec.endpoints) push(m, ep.ip, { hostname: ep.hostname, service, namespace });
-      }
-      this.reverseEndpoints = m;
-    }
     return this.reverseEndpoints.get(ip) ?? [];
+  }
+
+  /** Adds or removes one slice's endpoints in the reverse map (kept current per event). */
+  private indexReverse(rec: SliceRecord, add: boolean): void {
+    const [namespace, service] = rec.serviceKey.split('/') as [string, string];
+    for (const ep of rec.endpoints) {
+      if (add) {
+        push(this.reverseEndpoints, ep.ip, { hostname: ep.hostname, service, namespace });
+        continue;
+      }
+      const list = this.reverseEndpoints.get(ep.ip);
+      if (!list) continue;
+      const i = list.findIndex((t) => t.hostname === ep.hostname && t.service === service && t.namespace === namespace);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.reverseEndpoints.delete(ep.ip);
+    }
   }
 
   get serviceCount(): number {

@@ -248,4 +248,16 @@ describe('record index', () => {
     index.deleteService(svc);
     expect(index.service('testns', 'svc1')).toBeUndefined();
   });
+
+  it('keeps the reverse map current as slices change', () => {
+    const index = buildIndex();
+    const slice = fixture.find((o) => o.kind === 'EndpointSlice' && o.metadata.name === 'hdls1-1') as EndpointSlice;
+    expect(index.endpointOwners('172.0.0.2')).toEqual([{ hostname: 'web-0', service: 'hdls1', namespace: 'testns' }]);
+    const renamed = { ...slice, endpoints: slice.endpoints!.map((e) => (e.hostname === 'web-0' ? { ...e, hostname: 'web-1' } : e)) };
+    index.upsertEndpointSlice(renamed);
+    expect(index.endpointOwners('172.0.0.2')).toEqual([{ hostname: 'web-1', service: 'hdls1', namespace: 'testns' }]);
+    index.deleteEndpointSlice(renamed);
+    expect(index.endpointOwners('172.0.0.2')).toEqual([]);
+    expect(index.endpoints('testns', 'hdls1')).toEqual([]);
+  });
 });
