@@ -1,0 +1,36 @@
+// `kubeplane dns` user errors: a clear message and exit code 2, never a stack trace.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runKubeplane } from '../../helpers/cli.js';
+
+describe('kubeplane dns flags and Corefile errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kp-dns-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const objects = join(dir, 'objects.yaml');
+  writeFileSync(objects, 'apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n');
+
+  const cases: [string, string[], string | undefined, RegExp][] = [
+    ['unknown plugin named', ['--objects', objects], '.:53 {\n  rewrite name a b\n}\n', /unknown plugin "rewrite"/],
+    ['bad ttl', ['--objects', objects], '.:53 {\n  kubernetes cluster.local {\n    ttl -1\n  }\n}\n', /ttl must be an integer/],
+    ['missing --objects', [], undefined, /--objects FILE is required/],
+    ['bad --dns-bind', ['--objects', objects, '--dns-bind', '127.0.0.1:99999'], undefined, /invalid --dns-bind/],
+    ['bad --workers', ['--objects', objects, '--workers', '0'], undefined, /--workers must be between 1 and 64/],
+    ['unreadable corefile', ['--objects', objects, '--corefile', join(dir, 'missing')], undefined, /cannot read --corefile/],
+  ];
+  for (const [name, args, corefile, want] of cases) {
+    it(name, async () => {
+      const extra: string[] = [];
+      if (corefile !== undefined) {
+        const p = join(dir, `Corefile-${name.replaceAll(' ', '-')}`);
+        writeFileSync(p, corefile);
+        extra.push('--corefile', p);
+      }
+      const r = await runKubeplane(['dns', ...args, ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(want);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+});
