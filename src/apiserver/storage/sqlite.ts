@@ -155,7 +155,12 @@ function storageErrorOf(err: unknown, what: string): StorageError {
 }
 
 export async function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}): Promise<Store> {
-  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw new StorageError('Unavailable', `cannot create data dir ${dataDir}: ${(err as Error).message}`);
+  }
+  if (!fs.statSync(dataDir).isDirectory()) throw new StorageError('Unavailable', `data dir ${dataDir} is not a directory`);
   const file = path.join(dataDir, sqliteFileName);
   let db: Database.Database;
   try {
@@ -170,6 +175,8 @@ export async function openSqliteStore(dataDir: string, opts: SqliteStoreOptions 
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not enable WAL (journal_mode=${String(mode)})`);
     db.pragma('synchronous = FULL');
+    // After a checkpoint, give back what a burst made the WAL grow to (kine's WAL grew without bound).
+    db.pragma('journal_size_limit = 67108864');
     db.exec(schema);
   } catch (err) {
     db.close();

@@ -372,6 +372,46 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await expectStorageError(store.compact(a2.modRevision), 'Compacted');
     });
 
+    it('a watcher that stops consuming blocks neither writers nor other watchers', async () => {
+      const p = freshPrefix();
+      const start = await store.currentRevision();
+      let stuckGot = 0;
+      const stuck = store.watch(p, start, {
+        onEvents(evs) {
+          stuckGot += evs.length;
+          return new Promise<void>(() => undefined);
+        },
+        onError: () => undefined,
+      });
+      const ok = collectWatch(store, p, start);
+      const n = 300;
+      for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => store.create(`${p}o${i + j}`, 'x')));
+      await ok.until(n);
+      expect(ok.events).toHaveLength(n);
+      expect(ok.error).toBeUndefined();
+      expect(stuckGot).toBeLessThan(n);
+      stuck.cancel();
+      ok.cancel();
+    });
+
+    it('rejects malformed requests with a StorageError instead of crashing', async () => {
+      const p = freshPrefix();
+      await expectStorageError(store.range(''), 'Internal');
+      await expectStorageError(store.range(p, { startKey: '/elsewhere/x' }), 'Internal');
+      await expectStorageError(store.create('', 'x'), 'Internal');
+      await expectStorageError(store.update(`${p}a`, 'x', 0), 'Internal');
+      await expectStorageError(
+        store.txn([], [
+          { type: 'put', key: `${p}dup`, value: '1' },
+          { type: 'put', key: `${p}dup`, value: '2' },
+        ]),
+        'Internal',
+      );
+      expect(await store.count(p)).toBe(0);
+      const w = collectWatch(store, '', 0);
+      expect((await w.ended()).code).toBe('Internal');
+    });
+
     it('watch of a prefix with no changes stays quiet and still delivers a later change', async () => {
       const p = freshPrefix();
       const w = collectWatch(store, p, await store.currentRevision());
