@@ -38,7 +38,7 @@ function objects(cluster: NetnsCluster, eps: Endpoints): unknown {
       ...cluster.nodes.map((n) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name } })),
       svc('web', { type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ port: 80, targetPort: 8080, nodePort: 30080, protocol: 'TCP' }] }),
       slice('web', eps.web, 8080),
-      svc('local', { type: 'NodePort', externalTrafficPolicy: 'Local', clusterIP: '10.96.0.11', ports: [{ port: 80, targetPort: 8080, nodePort: 30081, protocol: 'TCP' }] }),
+      svc('local', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 30300, clusterIP: '10.96.0.11', ports: [{ port: 80, targetPort: 8080, nodePort: 30081, protocol: 'TCP' }] }),
       slice('local', ['a1'], 8080),
       svc('sticky', { clusterIP: '10.96.0.12', sessionAffinity: 'ClientIP', ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] }),
       slice('sticky', ['a1', 'a2', 'b1'], 8080),
@@ -144,6 +144,28 @@ for (const mode of ['iptables', 'nftables'] as const) {
       expect(r.body).toBe(`a1 ${ext.ip}`);
       // DROP, not REJECT: curl times out (28) rather than being refused (7)
       expect(curl(ext.ns, `http://${cluster.node('node2').ip}:30081/`, 1).code).toBe(28);
+    });
+
+    it('healthCheckNodePort answers with the local endpoint count; /healthz, /livez and metrics are served', () => {
+      const ext = cluster.client('ext');
+      const hc = (node: string): { code: number; out: string } => {
+        const r = cluster.exec(ext.ns, 'curl', ['-s', '-i', '--max-time', '2', `http://${cluster.node(node).ip}:30300/`]);
+        return { code: r.code, out: r.stdout };
+      };
+      const one = hc('node1');
+      expect(one.out).toMatch(/^HTTP\/1.1 200/);
+      expect(one.out).toMatch(/X-Load-Balancing-Endpoint-Weight: 1/i);
+      expect(JSON.parse(one.out.slice(one.out.indexOf('{')))).toEqual({ service: { namespace: 'default', name: 'local' }, localEndpoints: 1, serviceProxyHealthy: true });
+      const two = hc('node2');
+      expect(two.out).toMatch(/^HTTP\/1.1 503/);
+      expect(JSON.parse(two.out.slice(two.out.indexOf('{'))).localEndpoints).toBe(0);
+      const node1 = cluster.node('node1').ns;
+      for (const path of ['/healthz', '/livez']) expect(cluster.exec(node1, 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:10256${path}`]).stdout).toBe('200');
+      const metrics = cluster.exec(node1, 'curl', ['-s', 'http://127.0.0.1:10249/metrics']).stdout;
+      for (const name of ['kubeproxy_sync_proxy_rules_duration_seconds_bucket', 'kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv4"}', 'kubeproxy_network_programming_duration_seconds', 'kubeproxy_sync_proxy_rules_service_changes_total', 'kubeproxy_sync_proxy_rules_endpoint_changes_total']) {
+        expect(metrics).toContain(name);
+      }
+      expect(metrics).toContain(mode === 'iptables' ? 'kubeproxy_sync_proxy_rules_iptables_total{table="nat",ip_family="IPv4"}' : 'kubeproxy_sync_proxy_rules_nftables_objects');
     });
 
     it('sessionAffinity ClientIP sticks to one endpoint', () => {
