@@ -155,12 +155,12 @@ function storageErrorOf(err: unknown, what: string): StorageError {
 }
 
 export async function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}): Promise<Store> {
+  if (fs.existsSync(dataDir) && !fs.statSync(dataDir).isDirectory()) throw new StorageError('Unavailable', `data dir ${dataDir} is not a directory`);
   try {
     fs.mkdirSync(dataDir, { recursive: true });
   } catch (err) {
     throw new StorageError('Unavailable', `cannot create data dir ${dataDir}: ${(err as Error).message}`);
   }
-  if (!fs.statSync(dataDir).isDirectory()) throw new StorageError('Unavailable', `data dir ${dataDir} is not a directory`);
   const file = path.join(dataDir, sqliteFileName);
   let db: Database.Database;
   try {

@@ -27,11 +27,19 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startEtcd(extraArgs: string[] = []): Promise<EtcdServer> {
+export interface EtcdTLSFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/** `tls` serves clients over https and requires client certificates signed by the CA. */
+export async function startEtcd(extraArgs: string[] = [], tls?: EtcdTLSFiles): Promise<EtcdServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-storage-etcd-'));
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const client = `http://127.0.0.1:${clientPort}`;
+  const client = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
+  if (tls) extraArgs = [...extraArgs, '--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'];
   const peer = `http://127.0.0.1:${peerPort}`;
   const name = `kp-storage-${process.pid}`;
   const child = spawn(

@@ -1,7 +1,12 @@
 // etcd-specific behaviour with a real etcd: backend loss ends watches and fails requests with
 // Unavailable; the backend quota maps to NoSpace; compact_rev_key is shared with kube-apiserver.
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { createCA, createServingCert } from '../../../src/pki/index.js';
+import { openStore } from '../../../src/apiserver/storage/open.js';
 import { describeE2E } from '../../helpers/e2e.js';
 import type { Store } from '../../../src/apiserver/storage/interface.js';
 import { compactRevKey, openEtcdStore } from '../../../src/apiserver/storage/etcd.js';
@@ -68,5 +73,64 @@ describeE2E('etcd store: failures', { commands: ['etcd'] }, () => {
     expect(await store.compactedRevision()).toBe(a.modRevision + 1);
     const { kv } = await store.get(compactRevKey);
     expect(kv?.value).toBe(String(a.modRevision + 1));
+  });
+});
+
+describeE2E('etcd store: TLS and openStore', { commands: ['etcd'] }, () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it('talks to an https etcd that requires client certificates, configured the kube-apiserver way', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-storage-tls-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const ca = createCA('kp-storage-etcd-ca');
+    const server = createServingCert({ ca, commonName: 'etcd', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], clientAuth: true });
+    const client = createServingCert({ ca, commonName: 'kube-apiserver-etcd-client', clientAuth: true });
+    const f = (name: string, pem: string) => {
+      const p = path.join(dir, name);
+      fs.writeFileSync(p, pem, { mode: 0o600 });
+      return p;
+    };
+    const files = {
+      caFile: f('ca.crt', ca.certPem),
+      certFile: f('server.crt', server.certPem),
+      keyFile: f('server.key', server.keyPem),
+      clientCert: f('client.crt', client.certPem),
+      clientKey: f('client.key', client.keyPem),
+    };
+    const etcd = await startEtcd([], files);
+    cleanup.push(() => etcd.stop());
+    expect(etcd.endpoint.startsWith('https://')).toBe(true);
+
+    const store = await openStore({
+      backend: 'etcd3',
+      etcdServers: [etcd.endpoint],
+      etcdCAFile: files.caFile,
+      etcdCertFile: files.clientCert,
+      etcdKeyFile: files.clientKey,
+    });
+    cleanup.push(() => store.close());
+    const kv = await store.create('/registry/namespaces/tls', '{}');
+    expect((await store.get('/registry/namespaces/tls')).kv).toEqual(kv);
+
+    // without a client certificate the server refuses the handshake
+    const anonymous = openEtcdStore({ endpoints: [etcd.endpoint], tls: { ca: fs.readFileSync(files.caFile) }, requestTimeout: 3000 });
+    await expect(anonymous).rejects.toMatchObject({ code: 'Unavailable' });
+  });
+
+  it('openStore explains bad settings', async () => {
+    await expect(openStore({ backend: 'etcd3', etcdServers: [] })).rejects.toThrow(/at least one server/);
+    await expect(openStore({ backend: 'etcd3', etcdServers: ['127.0.0.1:2379'] })).rejects.toThrow(/must start with http/);
+    await expect(openStore({ backend: 'etcd3', etcdServers: ['https://127.0.0.1:1'], etcdCAFile: '/nonexistent/ca.crt' })).rejects.toThrow(/cannot read etcd CA file/);
+    await expect(openStore({ backend: 'bogus' as 'sqlite' })).rejects.toThrow(/unknown storage backend/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kp-storage-open-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(dir, 'file'), '');
+    await expect(openStore({ backend: 'sqlite', dataDir: path.join(dir, 'file') })).rejects.toThrow(/not a directory/);
+    const s = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data'), sqlite: { compactInterval: 0 } });
+    cleanup.push(() => s.close());
+    expect((await s.create('/registry/pods/ns/a', '{}')).modRevision).toBe(2);
   });
 });
