@@ -260,6 +260,8 @@ export class Registry {
       let compares: Compare[] = [{ key, modRevision: 0 }];
       let ops: Op[] = [];
       if (info.group === '' && info.resource === 'services') {
+        // an existing name is AlreadyExists, not an allocation clash with itself
+        if ((await this.store.get(key)).kv) throw alreadyExists(info, meta.name);
         const plan = await this.allocator.plan(candidate as Obj, undefined, `${namespace}/${meta.name}`);
         if (plan.errors.length) throw ApiError.fromStatus(invalidStatus(info.kind, meta.name, plan.errors));
         compares = compares.concat(plan.compares);
