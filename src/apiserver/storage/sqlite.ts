@@ -235,6 +235,13 @@ class SqliteStore implements Store {
       t.unref();
       this.timers.push(t);
     }
+    // a compaction cut short by a crash left rows below the compacted revision: finish it
+    const leftover = this.db.prepare('SELECT 1 FROM log WHERE rev < ? LIMIT 1').pluck().get(this.compacted);
+    if (leftover !== undefined) {
+      this.compacting = this.deleteHistory()
+        .catch((err: unknown) => log.error('finishing an interrupted compaction failed', err))
+        .finally(() => (this.compacting = undefined));
+    }
     const progressInterval = opts.progressInterval ?? 5000;
     if (progressInterval > 0) {
       const t = setInterval(() => this.notifyProgress(), progressInterval);
@@ -652,7 +659,7 @@ class SqliteStore implements Store {
     }
     this.compacted = revision;
     for (const w of this.watchers) if (!w.live) this.catchUp(w);
-    const previous = this.compacting ?? Promise.resolve();
+    const previous = (this.compacting ?? Promise.resolve()).catch(() => undefined);
     const run = previous.then(() => this.deleteHistory());
     this.compacting = run;
     try {
