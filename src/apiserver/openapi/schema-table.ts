@@ -1342,12 +1342,12 @@ export const DEFINITIONS: Record<string, Definition> = {
   },
 };
 
+const byGvk = new Map<string, string>();
+for (const [name, def] of Object.entries(DEFINITIONS)) if (def.gvk) byGvk.set(`${def.gvk.group}/${def.gvk.version}/${def.gvk.kind}`, name);
+
 /** The definition name for a served kind, e.g. io.k8s.api.core.v1.Service. */
 export function definitionForKind(group: string, version: string, kind: string): string | undefined {
-  for (const [name, def] of Object.entries(DEFINITIONS)) {
-    if (def.gvk && def.gvk.group === group && def.gvk.version === version && def.gvk.kind === kind) return name;
-  }
-  return undefined;
+  return byGvk.get(`${group}/${version}/${kind}`);
 }
 
 /** The type of a field once list/map wrappers are removed. */
@@ -1364,15 +1364,20 @@ export function parseType(t: string): ParsedType {
   return { kind: 'scalar', name: t };
 }
 
+const jsonFieldsCache = new Map<string, Readonly<Record<string, FieldTuple>>>();
+
 /** A definition's JSON fields with inline (embedded) structs hoisted, as JSON sees them. */
-export function jsonFields(defName: string): Record<string, FieldTuple> {
+export function jsonFields(defName: string): Readonly<Record<string, FieldTuple>> {
+  const cached = jsonFieldsCache.get(defName);
+  if (cached) return cached;
   const def = DEFINITIONS[defName];
-  if (!def) return {};
   const out: Record<string, FieldTuple> = {};
-  for (const [name, field] of Object.entries(def.fields)) {
+  for (const [name, field] of Object.entries(def?.fields ?? {})) {
     const parsed = parseType(field[0]);
     if (field[3]?.inline && parsed.kind === 'ref') Object.assign(out, jsonFields(parsed.name));
     else out[name] = field;
   }
+  // Request paths call this per field of every object, so it is computed once per definition.
+  jsonFieldsCache.set(defName, out);
   return out;
 }

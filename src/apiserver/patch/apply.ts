@@ -7,7 +7,7 @@
 import type { KubeObject, ManagedFieldsEntry } from '../../api/types.js';
 import { apiVersionOf, type ResourceInfo } from '../../api/resources.js';
 import { ApplyConflictError, PatchError, type ApplyConflict } from './errors.js';
-import { FieldSet, associativeListErrors, itemKey, pathString, pathsOf, removeAt, valueAt, type FieldPath } from './fieldset.js';
+import { FieldSet, associativeListErrors, itemKey, pathString, pathsOf, presentPaths, removeAt, valueAt, type FieldPath } from './fieldset.js';
 import { childSchema, clone, deepEqual, isObject, rootSchema, type Schema } from './schema-node.js';
 
 type Info = Pick<ResourceInfo, 'group' | 'version' | 'kind' | 'subresources'>;
@@ -94,9 +94,9 @@ function render(managers: Manager[]): ManagedFieldsEntry[] {
     });
 }
 
-/** Drops paths whose value no longer exists in obj. */
-function existing(set: FieldSet, obj: unknown, schema: Schema): FieldSet {
-  return set.filter((p) => valueAt(obj, p, schema) !== undefined);
+/** Drops paths whose value no longer exists in the object whose present paths are given. */
+function existing(set: FieldSet, present: FieldSet): FieldSet {
+  return set.intersect(present);
 }
 
 /** Merges an applied configuration into the live object by the schema's list semantics. */
@@ -186,7 +186,8 @@ export function serverSideApply(info: Info, current: KubeObject | undefined, app
     for (const [m, paths] of taken) m.set = m.set.minus(FieldSet.of(paths));
   }
 
-  for (const m of others) m.set = existing(m.set, merged, schema);
+  const present = presentPaths(merged, schema);
+  for (const m of others) m.set = existing(m.set, present);
   const unchanged = mine !== undefined && mine.set.equals(appliedSet) && current !== undefined && deepEqual(withoutManagedFields(current), merged);
   const entry: ManagedFieldsEntry = {
     manager: opts.fieldManager,
@@ -207,7 +208,8 @@ export function serverSideApply(info: Info, current: KubeObject | undefined, app
  * that are gone leave every set. A client that edits managedFields itself gets them as sent.
  */
 export function updateManagedFields(info: Info, old: KubeObject | undefined, updated: KubeObject, opts: UpdateOptions): KubeObject {
-  const out = clone(updated);
+  // Only metadata.managedFields is replaced, so a shallow copy down to metadata is enough.
+  const out: KubeObject = { ...updated, metadata: { ...updated.metadata } };
   if (out.metadata.managedFields !== undefined && !deepEqual(out.metadata.managedFields, old?.metadata.managedFields)) return out;
   const schema = rootSchema(info);
   const before = old ? withoutManagedFields(old) : undefined;
@@ -215,9 +217,10 @@ export function updateManagedFields(info: Info, old: KubeObject | undefined, upd
   const changed = tracked(pathsOf(after, schema, before, true), info, opts.subresource);
   const managers = managersOf(old);
   let mine = managers.find((m) => sameManager(m.entry, opts.manager, opts.operation, opts.subresource));
+  const present = presentPaths(after, schema);
   for (const m of managers) {
     if (m !== mine) m.set = m.set.minus(changed);
-    m.set = existing(m.set, after, schema);
+    m.set = existing(m.set, present);
   }
   if (changed.size > 0) {
     if (!mine) {
@@ -225,7 +228,7 @@ export function updateManagedFields(info: Info, old: KubeObject | undefined, upd
       if (opts.subresource) mine.entry.subresource = opts.subresource;
       managers.push(mine);
     } else mine.entry.time = opts.time;
-    mine.set = existing(mine.set.union(changed), after, schema);
+    mine.set = existing(mine.set.union(changed), present);
   }
   const entries = render(managers);
   if (entries.length > 0) out.metadata.managedFields = entries;

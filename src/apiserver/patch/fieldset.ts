@@ -6,9 +6,12 @@ import { childSchema, deepEqual, isObject, keyFieldDefault, type Schema } from '
 
 export type FieldPath = string[];
 
-/** A set of paths, keyed by their joined form so set operations are plain Set operations. */
+const SEP = '\u0000';
+
+/** A set of paths, stored by their joined form (elements separated by NUL) so set operations are plain Set operations. */
 export class FieldSet {
-  private readonly paths = new Map<string, FieldPath>();
+  private readonly keys = new Set<string>();
+  private prefixes: Set<string> | undefined;
 
   static of(paths: Iterable<FieldPath>): FieldSet {
     const s = new FieldSet();
@@ -17,37 +20,62 @@ export class FieldSet {
   }
 
   add(path: FieldPath): void {
-    this.paths.set(path.join('\u0000'), path);
+    this.addKey(path.join(SEP));
+  }
+  /** Adds a path already in joined form (walkers build keys as they descend). */
+  addKey(key: string): void {
+    this.keys.add(key);
+    this.prefixes = undefined;
   }
   has(path: FieldPath): boolean {
-    return this.paths.has(path.join('\u0000'));
+    return this.keys.has(path.join(SEP));
   }
   get size(): number {
-    return this.paths.size;
+    return this.keys.size;
   }
-  [Symbol.iterator](): Iterator<FieldPath> {
-    return this.paths.values();
+  *[Symbol.iterator](): Iterator<FieldPath> {
+    for (const k of this.keys) yield k.split(SEP);
+  }
+  private select(keep: (key: string) => boolean): FieldSet {
+    const s = new FieldSet();
+    for (const k of this.keys) if (keep(k)) s.keys.add(k);
+    return s;
   }
   union(other: FieldSet): FieldSet {
-    return FieldSet.of([...this, ...other]);
+    const s = this.select(() => true);
+    for (const k of other.keys) s.keys.add(k);
+    return s;
   }
   minus(other: FieldSet): FieldSet {
-    return FieldSet.of([...this].filter((p) => !other.has(p)));
+    return this.select((k) => !other.keys.has(k));
+  }
+  intersect(other: FieldSet): FieldSet {
+    return this.select((k) => other.keys.has(k));
   }
   filter(fn: (p: FieldPath) => boolean): FieldSet {
-    return FieldSet.of([...this].filter(fn));
+    return this.select((k) => fn(k.split(SEP)));
   }
   equals(other: FieldSet): boolean {
-    return this.size === other.size && [...this].every((p) => other.has(p));
+    if (this.size !== other.size) return false;
+    for (const k of this.keys) if (!other.keys.has(k)) return false;
+    return true;
+  }
+  /** Keys of every proper prefix of a member path, computed once per set. */
+  private prefixKeys(): Set<string> {
+    if (!this.prefixes) {
+      this.prefixes = new Set();
+      for (const k of this.keys) for (let i = k.indexOf(SEP); i >= 0; i = k.indexOf(SEP, i + 1)) this.prefixes.add(k.slice(0, i));
+    }
+    return this.prefixes;
   }
   /** Whether some path in the set lies strictly below `prefix`. */
   hasBelow(prefix: FieldPath): boolean {
-    for (const p of this) if (p.length > prefix.length && prefix.every((pe, i) => p[i] === pe)) return true;
-    return false;
+    return this.prefixKeys().has(prefix.join(SEP));
   }
   /** Paths that have nothing below them in this set: the actual values owned. */
   leaves(): FieldPath[] {
-    return [...this].filter((p) => !this.hasBelow(p));
+    const prefixes = this.prefixKeys();
+    return [...this.keys].filter((k) => !prefixes.has(k)).map((k) => k.split(SEP));
   }
 
   /** The fieldsV1 tree: `{}` for an owned leaf, `.` for an owned node with owned children. */
@@ -129,19 +157,20 @@ export function shapeOf(schema: Schema, value: unknown): Shape {
  */
 export function pathsOf(value: unknown, schema: Schema, old?: unknown, diff = false): FieldSet {
   const out = new FieldSet();
-  const walk = (v: unknown, o: unknown, s: Schema, prefix: FieldPath, isNew: boolean): void => {
+  const join = (prefix: string, pe: string): string => (prefix === '' ? pe : prefix + SEP + pe);
+  const walk = (v: unknown, o: unknown, s: Schema, prefix: string, isNew: boolean): void => {
     const shape = shapeOf(s, v);
     if (shape === 'leaf') {
-      if (!diff || !deepEqual(v, o)) out.add(prefix);
+      if (!diff || !deepEqual(v, o)) out.addKey(prefix);
       return;
     }
-    if (diff && isNew && prefix.length > 0 && s.t !== 'struct') out.add(prefix);
+    if (diff && isNew && prefix !== '' && s.t !== 'struct') out.addKey(prefix);
     if (shape === 'fields') {
       const ov = isObject(o) ? o : undefined;
       for (const [k, cv] of Object.entries(v as Record<string, unknown>)) {
         if (cv === null || cv === undefined) continue;
         const child = childSchema(s, k).schema;
-        walk(cv, ov?.[k], child, [...prefix, `f:${k}`], ov === undefined || !(k in ov));
+        walk(cv, ov?.[k], child, join(prefix, `f:${k}`), ov === undefined || !(k in ov));
       }
       return;
     }
@@ -149,24 +178,46 @@ export function pathsOf(value: unknown, schema: Schema, old?: unknown, diff = fa
     const oldList = Array.isArray(o) ? o : [];
     for (const item of v as unknown[]) {
       if (shape === 'set') {
-        if (!diff || !oldList.some((x) => deepEqual(x, item))) out.add([...prefix, `v:${JSON.stringify(item)}`]);
+        if (!diff || !oldList.some((x) => deepEqual(x, item))) out.addKey(join(prefix, `v:${JSON.stringify(item)}`));
         continue;
       }
       const key = itemKey(item, list.extras.listMapKeys!, list.item);
       if (!key) continue;
-      const oldItem = oldList.find((x) => deepEqual(itemKey(x, list.extras.listMapKeys!, list.item), key));
-      const path = [...prefix, keyElement(key)];
-      if (!diff || oldItem === undefined) out.add(path);
+      const oldItem = diff ? oldList.find((x) => deepEqual(itemKey(x, list.extras.listMapKeys!, list.item), key)) : undefined;
+      const path = join(prefix, keyElement(key));
+      if (!diff || oldItem === undefined) out.addKey(path);
       if (isObject(item)) {
         for (const [k, cv] of Object.entries(item)) {
           if (cv === null || cv === undefined) continue;
           const childIsNew = !isObject(oldItem) || !(k in oldItem);
-          walk(cv, isObject(oldItem) ? oldItem[k] : undefined, childSchema(list.item, k).schema, [...path, `f:${k}`], childIsNew);
+          walk(cv, isObject(oldItem) ? oldItem[k] : undefined, childSchema(list.item, k).schema, join(path, `f:${k}`), childIsNew);
         }
       }
     }
   };
-  walk(value, old, schema, [], old === undefined);
+  walk(value, old, schema, '', old === undefined);
+  return out;
+}
+
+/** Every node present in value (structs, maps, list items and leaves), for existence checks. */
+export function presentPaths(value: unknown, schema: Schema): FieldSet {
+  const out = new FieldSet();
+  const join = (prefix: string, pe: string): string => (prefix === '' ? pe : prefix + SEP + pe);
+  const walk = (v: unknown, s: Schema, prefix: string): void => {
+    if (prefix !== '') out.addKey(prefix);
+    if (isObject(v)) {
+      for (const [k, cv] of Object.entries(v)) if (cv !== null && cv !== undefined) walk(cv, childSchema(s, k).schema, join(prefix, `f:${k}`));
+    } else if (Array.isArray(v) && s.t === 'list') {
+      const keys = s.extras.listType === 'map' ? s.extras.listMapKeys : undefined;
+      for (const item of v) {
+        if (keys) {
+          const key = itemKey(item, keys, s.item);
+          if (key) walk(item, s.item, join(prefix, keyElement(key)));
+        } else if (s.extras.listType === 'set') out.addKey(join(prefix, `v:${JSON.stringify(item)}`));
+      }
+    }
+  };
+  walk(value, schema, '');
   return out;
 }
 

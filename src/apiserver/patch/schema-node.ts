@@ -23,27 +23,47 @@ function fromParsed(p: ParsedType, extras: FieldExtras): Schema {
     case 'ref': {
       const def = DEFINITIONS[p.name];
       if (!def) return ANY;
-      return { t: 'struct', def: p.name, atomic: extras.mapType === 'atomic' || def.mapType === 'atomic' };
+      return structSchema(p.name, extras.mapType === 'atomic' || def.mapType === 'atomic');
     }
     case 'scalar':
       return p.name === 'object' ? ANY : { t: 'scalar' };
   }
 }
 
+// Struct schemas are canonical objects, so per-schema caches below can key on identity.
+const structs = new Map<string, Schema>();
+function structSchema(def: string, atomic: boolean): Schema {
+  const key = `${def}/${atomic}`;
+  let s = structs.get(key);
+  if (!s) structs.set(key, (s = { t: 'struct', def, atomic }));
+  return s;
+}
+
 /** The schema of a served kind's whole object ('any' for kinds without a definition). */
 export function rootSchema(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Schema {
   const def = definitionForKind(info.group, info.version, info.kind);
-  return def ? { t: 'struct', def, atomic: false } : ANY;
+  return def ? structSchema(def, false) : ANY;
 }
 
+const NO_EXTRAS: FieldExtras = {};
+const UNKNOWN_CHILD = { schema: ANY, extras: NO_EXTRAS };
+type Child = { schema: Schema; extras: FieldExtras };
+const childCache = new WeakMap<Schema, Map<string, Child>>();
+
 /** The schema at `key` inside a struct or map schema, with the field's list/patch extras. */
-export function childSchema(parent: Schema, key: string): { schema: Schema; extras: FieldExtras } {
-  if (parent.t === 'map') return { schema: parent.value, extras: {} };
-  if (parent.t !== 'struct') return { schema: ANY, extras: {} };
+export function childSchema(parent: Schema, key: string): Child {
+  if (parent.t === 'map') return { schema: parent.value, extras: NO_EXTRAS };
+  if (parent.t !== 'struct') return UNKNOWN_CHILD;
+  let children = childCache.get(parent);
+  if (!children) childCache.set(parent, (children = new Map()));
+  const cached = children.get(key);
+  if (cached) return cached;
   const field = jsonFields(parent.def)[key];
-  if (!field) return { schema: ANY, extras: {} };
-  const extras = field[3] ?? {};
-  return { schema: fromParsed(parseType(field[0]), extras), extras };
+  if (!field) return UNKNOWN_CHILD;
+  const extras = field[3] ?? NO_EXTRAS;
+  const result = { schema: fromParsed(parseType(field[0]), extras), extras };
+  children.set(key, result);
+  return result;
 }
 
 /** Whether a struct schema declares `key` (used to tell unknown fields apart). */
