@@ -162,6 +162,9 @@ export class RestClient {
     const text = await res.body.text();
     if (res.statusCode < 200 || res.statusCode > 299) throw errorFromBody(res.statusCode, text, `${method} ${path}`);
     if (text === '') return undefined as T;
+    // /healthz, /readyz, /version-like plain answers come back as text
+    const ctype = String(res.headers['content-type'] ?? '');
+    if (ctype !== '' && !ctype.includes('json')) return text as T;
     try {
       return JSON.parse(text) as T;
     } catch {
