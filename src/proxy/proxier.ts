@@ -12,7 +12,8 @@ import { EndpointsChangeTracker, ServiceChangeTracker } from './model/change-tra
 import { nodeTopology } from './model/snapshot.js';
 import { categorizeEndpoints } from './model/topology.js';
 import type { EndpointsMap, Family, NodeTopology, ServicePortMap } from './model/types.js';
-import { renderNftables, type NftState } from './nftables/render.js';
+import { emptyNftState, mergeFragments, renderServicePortFragment, type NftFragment, type NftState } from './nftables/render.js';
+import { unlinkSync } from 'node:fs';
 import { iptablesConfig, nftablesConfig } from './render.js';
 import type { IptablesRunner } from './runner/iptables.js';
 import { nftTransaction, type NftablesRunner } from './runner/nftables.js';
@@ -95,7 +96,7 @@ export class Proxier {
       return;
     }
     try {
-      if (this.deps.nftables) await this.syncNftables(full);
+      if (this.deps.nftables) await this.syncNftables(full, changed);
       else await this.syncIptables(full, changed);
     } catch (err) {
       this.needFullSync = true;
@@ -145,31 +146,86 @@ export class Proxier {
     m.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, r.noLocalEndpointsExternal);
   }
 
-  private async syncNftables(full: boolean): Promise<void> {
+  private readonly fragments = new Map<string, NftFragment>();
+  private stateFileFresh = false;
+
+  private async syncNftables(full: boolean, changed: Set<string>): Promise<void> {
     const nft = this.deps.nftables!;
-    const state = renderNftables({ services: this.services, endpoints: this.endpoints, node: this.node }, nftablesConfig(this.cfg, this.family));
-    let prev = full ? undefined : this.prevNft;
-    let existing: string[] = [];
-    if (full) {
-      existing = (await nft.chains()) ?? [];
+    const ncfg = nftablesConfig(this.cfg, this.family);
+    const input = { endpoints: this.endpoints, node: this.node };
+    if (full || !this.prevNft) {
+      this.fragments.clear();
+      for (const key of [...this.services.keys()].sort()) this.fragments.set(key, renderServicePortFragment(this.services.get(key)!, input, ncfg));
+      const state = mergeFragments(emptyNftState(ncfg), this.fragments.values());
+      let prev: NftState | undefined;
+      const existing = (await nft.chains()) ?? [];
       if (this.first && this.deps.stateFile) {
         // After a restart, what we programmed last time is still in the kernel: diff against it
         // (when the kernel still matches it) instead of rewriting every chain.
         const saved = loadNftState(this.deps.stateFile);
         if (saved && sameSet(existing, [...saved.baseChains, ...saved.chains.keys()]) && saved.base.join('\n') === state.base.join('\n')) prev = saved;
       }
+      const tx = nftTransaction(prev, state, existing);
+      await nft.apply(tx);
+      this.first = false;
+      this.prevNft = state;
+      this.lastPayload = tx;
+      this.saveState();
+    } else {
+      // Only the changed Services' ports are re-rendered and diffed: cost follows the change, not the cluster.
+      const oldFrags: NftFragment[] = [];
+      const newFrags: NftFragment[] = [];
+      const keys = new Set<string>();
+      for (const key of this.fragments.keys()) if (changed.has(svcKeyOfPort(key))) keys.add(key);
+      for (const [key, svc] of this.services) if (changed.has(`${svc.namespace}/${svc.name}`)) keys.add(key);
+      for (const key of keys) {
+        const old = this.fragments.get(key);
+        if (old) oldFrags.push(old);
+        const svc = this.services.get(key);
+        if (svc) {
+          const f = renderServicePortFragment(svc, input, ncfg);
+          newFrags.push(f);
+          this.fragments.set(key, f);
+        } else this.fragments.delete(key);
+      }
+      const only = (frags: NftFragment[]): NftState => mergeFragments({ ...emptyNftState(ncfg), elements: new Map() }, frags);
+      const tx = nftTransaction(only(oldFrags), only(newFrags));
+      if (tx && this.stateFileFresh && this.deps.stateFile) {
+        // The saved mirror no longer matches the kernel; it is rewritten on stop or the next full sync.
+        try {
+          unlinkSync(this.deps.stateFile);
+        } catch {
+          // not there
+        }
+        this.stateFileFresh = false;
+      }
+      await nft.apply(tx);
+      this.lastPayload = tx;
     }
-    const tx = nftTransaction(prev, state, existing);
-    await nft.apply(tx);
-    this.first = false;
-    this.prevNft = state;
-    this.lastPayload = tx;
-    if (this.deps.stateFile) saveNftState(this.deps.stateFile, state);
-    let objects = state.chains.size;
-    for (const e of state.elements.values()) objects += e.size;
+    let objects = 0;
+    let noLocalInternal = 0;
+    let noLocalExternal = 0;
+    for (const f of this.fragments.values()) {
+      objects += f.chains.size;
+      for (const e of f.elements.values()) objects += e.size;
+      noLocalInternal += f.counts.noLocalInternal;
+      noLocalExternal += f.counts.noLocalExternal;
+    }
     this.deps.metrics.nftablesTotal.set({ ip_family: this.family }, objects);
-    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'internal', ip_family: this.family }, state.counts.noLocalInternal);
-    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, state.counts.noLocalExternal);
+    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'internal', ip_family: this.family }, noLocalInternal);
+    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, noLocalExternal);
+  }
+
+  /** Writes the nftables mirror for the next start (full syncs and shutdown). */
+  saveState(): void {
+    if (!this.deps.stateFile || !this.deps.nftables || !this.lastSyncOKOrFirst()) return;
+    const state = mergeFragments(emptyNftState(nftablesConfig(this.cfg, this.family)), this.fragments.values());
+    saveNftState(this.deps.stateFile, state);
+    this.stateFileFresh = true;
+  }
+
+  private lastSyncOKOrFirst(): boolean {
+    return this.prevNft !== undefined;
   }
 
   private async cleanConntrack(removed: Map<string, import('./model/types.js').EndpointInfo[]>, hadEndpoints: Set<string>): Promise<void> {
@@ -202,6 +258,14 @@ export class Proxier {
     }
     return out;
   }
+}
+
+/** `ns/name` from a service port key `ns/name[:port]/PROTO`. */
+function svcKeyOfPort(key: string): string {
+  const slash = key.lastIndexOf('/');
+  const spn = key.slice(0, slash);
+  const colon = spn.indexOf(':');
+  return colon >= 0 ? spn.slice(0, colon) : spn;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

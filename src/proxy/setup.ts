@@ -137,6 +137,7 @@ export async function startProxy(cfg: ProxyConfig, factory: InformerFactory, opt
     requestSync,
     async stop() {
       runner?.stop();
+      for (const p of proxiers) p.saveState();
       hcServers.close();
       for (const s of servers) s.close();
       await factory.stop();

@@ -119,14 +119,44 @@ function baseObjects(cfg: NftablesRenderConfig, fam: 'ip' | 'ip6'): { lines: str
   return { lines, chains };
 }
 
-export function renderNftables(input: { services: ServicePortMap; endpoints: EndpointsMap; node: NodeTopology }, cfg: NftablesRenderConfig): NftState {
+/** An empty state holding only the base objects (and the node's NodePort addresses). */
+export function emptyNftState(cfg: NftablesRenderConfig): NftState {
   const fam = cfg.family === 'IPv4' ? 'ip' : 'ip6';
   const base = baseObjects(cfg, fam);
   const state: NftState = { family: fam, base: base.lines, baseChains: base.chains, chains: new Map(), sets: new Map(), elements: new Map(), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
   for (const s of ELEMENT_SETS) state.elements.set(s, new Map());
   for (const ip of cfg.nodePortIPs) addElement(state, 'nodeport-ips', ip, ip);
-  for (const key of [...input.services.keys()].sort()) writeServicePort(state, input.services.get(key)!, input, cfg);
   return state;
+}
+
+/** One service port's chains, sets and elements: the unit partial syncs recompute and diff. */
+export type NftFragment = Pick<NftState, 'chains' | 'sets' | 'elements' | 'counts'>;
+
+export function renderServicePortFragment(svc: ServicePortInfo, input: { endpoints: EndpointsMap; node: NodeTopology }, cfg: NftablesRenderConfig): NftFragment {
+  const f: NftFragment = { chains: new Map(), sets: new Map(), elements: new Map(), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
+  writeServicePort(f as NftState, svc, input, cfg);
+  return f;
+}
+
+/** Adds fragments into a state (in the given order). */
+export function mergeFragments(state: NftState, fragments: Iterable<NftFragment>): NftState {
+  for (const f of fragments) {
+    for (const [k, v] of f.chains) state.chains.set(k, v);
+    for (const [k, v] of f.sets) state.sets.set(k, v);
+    for (const [set, elems] of f.elements) for (const [k, v] of elems) addElement(state, set, k, v);
+    state.counts.noLocalInternal += f.counts.noLocalInternal;
+    state.counts.noLocalExternal += f.counts.noLocalExternal;
+  }
+  return state;
+}
+
+export function renderNftables(input: { services: ServicePortMap; endpoints: EndpointsMap; node: NodeTopology }, cfg: NftablesRenderConfig): NftState {
+  const state = emptyNftState(cfg);
+  const keys = [...input.services.keys()].sort();
+  return mergeFragments(
+    state,
+    keys.map((key) => renderServicePortFragment(input.services.get(key)!, input, cfg)),
+  );
 }
 
 function writeServicePort(state: NftState, svc: ServicePortInfo, input: { endpoints: EndpointsMap; node: NodeTopology }, cfg: NftablesRenderConfig): void {

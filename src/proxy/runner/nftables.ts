@@ -35,9 +35,11 @@ export function nftTransaction(prev: NftState | undefined, cur: NftState, existi
     out.push(`flush chain ${p} ${name}`);
     for (const r of cur.chains.get(name)!.rules) out.push(`add rule ${p} ${name} ${r}`);
   }
-  for (const [set, elems] of cur.elements) {
-    const old = full ? undefined : prev.elements.get(set);
-    if (old) for (const [key, text] of old) if (elems.get(key) !== text) out.push(`delete element ${p} ${set} { ${key} }`);
+  if (prev) {
+    for (const [set, old] of prev.elements) {
+      const elems = cur.elements.get(set);
+      for (const [key, text] of old) if (elems?.get(key) !== text) out.push(`delete element ${p} ${set} { ${key} }`);
+    }
   }
   for (const [set, elems] of cur.elements) {
     const old = full ? undefined : prev.elements.get(set);
