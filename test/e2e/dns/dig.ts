@@ -64,7 +64,13 @@ export class TestUpstream {
 
   async start(port = 0): Promise<void> {
     const udp = dgram.createSocket('udp4');
-    udp.on('message', (m, r) => udp.send(this.reply(m), r.port, r.address));
+    udp.on('message', (m, r) => {
+      try {
+        udp.send(this.reply(m), r.port, r.address);
+      } catch {
+        // a query it cannot parse, or a reply racing stop(): nothing to answer
+      }
+    });
     await new Promise<void>((res) => udp.bind(port, '127.0.0.1', () => res()));
     this.udp = udp;
     this.port = udp.address().port;
@@ -74,7 +80,13 @@ export class TestUpstream {
       s.on('data', (d: Buffer) => {
         buf = Buffer.concat([buf, d]);
         while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          const r = this.reply(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+          let r: Buffer;
+          try {
+            r = this.reply(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+          } catch {
+            s.destroy();
+            return;
+          }
           buf = buf.subarray(2 + buf.readUInt16BE(0));
           const len = Buffer.alloc(2);
           len.writeUInt16BE(r.length);

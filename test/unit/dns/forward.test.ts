@@ -66,7 +66,7 @@ describe('forward', () => {
     // Over UDP: TC set and no records. Over TCP (same port): the full answer.
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((res) => sock.bind(0, '127.0.0.1', () => res()));
-    cleanups.push(() => sock.close());
+    cleanups.push(() => void sock.close());
     sock.on('message', (m, r) => {
       const q = dnsPacket.decode(m);
       sock.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.TRUNCATED_RESPONSE, questions: q.questions }), r.port, r.address);
@@ -97,7 +97,7 @@ describe('forward', () => {
   it('answers REFUSED past max_concurrent', async () => {
     const silent = dgram.createSocket('udp4');
     await new Promise<void>((res) => silent.bind(0, '127.0.0.1', () => res()));
-    cleanups.push(() => silent.close());
+    cleanups.push(() => void silent.close());
     const f = forward([`127.0.0.1:${silent.address().port}`], { maxConcurrent: 1, timeoutMs: 300 });
     const first = f.serve(request('a.example.net'), new Recorder());
     expect(await f.serve(request('b.example.net'), new Recorder())).toBe(RCODE.REFUSED);
@@ -133,7 +133,7 @@ describe('cache', () => {
     const d = dnsPacket.decode(w.raw!);
     expect(d.id).toBe(55);
     expect(d.questions![0]!.name).toBe('WWW.Example.NET');
-    expect(d.answers![0]!.ttl).toBe(300 - 10);
+    expect((d.answers![0] as unknown as { ttl: number }).ttl).toBe(300 - 10);
     expect(u.queries).toEqual(['www.example.net A']);
     now += 21_000; // capped at 30 s
     await c.serve(request('www.example.net'), new Recorder());
