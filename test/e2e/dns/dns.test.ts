@@ -233,3 +233,24 @@ describeE2E('kubeplane dns --corefile with reload', { commands: ['dig'] }, () =>
     expect(proc.exitCode).toBeNull();
   });
 });
+
+describeE2E('kubeplane dns lameduck on shutdown', { commands: ['dig'] }, () => {
+  let proc: ReturnType<typeof startKubeplane> | undefined;
+  afterAll(async () => {
+    if (proc) await stopProcess(proc, 10_000);
+  });
+
+  it('keeps answering with /health 200 and /ready 503 for the lameduck period, then exits 0', async () => {
+    const port = await freePort();
+    const healthPort = await freePort();
+    const readyPort = await freePort();
+    proc = startKubeplane(['dns', '--objects', FIXTURE, '--dns-bind', `127.0.0.1:${port}`, '--upstream', '127.0.0.1:9', '--metrics-bind', 'off', '--health-bind', `127.0.0.1:${healthPort}`, '--ready-bind', `127.0.0.1:${readyPort}`]);
+    await waitFor(async () => (await httpStatus(readyPort, '/ready')) === 200, { what: 'ready' });
+    const exited = new Promise<number | null>((res) => proc!.once('exit', (c) => res(c)));
+    proc.kill('SIGTERM');
+    await waitFor(async () => (await httpStatus(readyPort, '/ready')) === 503, { what: '/ready 503 in lameduck' });
+    expect(await httpStatus(healthPort, '/health')).toBe(200);
+    expect((await dig(port, `svc1.testns.svc.${Z}`, 'A')).answer).toEqual([`svc1.testns.svc.${Z}. 30 IN A 10.0.0.1`]);
+    expect(await exited).toBe(0);
+  });
+});
