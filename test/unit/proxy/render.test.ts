@@ -3,6 +3,10 @@ import { renderFullSync } from '../../../src/proxy/render.js';
 import { expectGolden, loadObjects, testConfig } from './helpers.js';
 
 describe('full-sync render goldens', () => {
+  it('ipvs: ipvsadm, ipset, kube-ipvs0 addresses and helper iptables', () => {
+    expectGolden('overall.ipvs.txt', renderFullSync(loadObjects('overall.json'), testConfig({ mode: 'ipvs' })));
+    expectGolden('semantics.ipvs.txt', renderFullSync(loadObjects('semantics.json'), testConfig({ mode: 'ipvs', nodeIPs: ['192.168.0.2', 'fd00::2'], clusterCIDRs: ['10.0.0.0/8', 'fd00:10::/64'] })));
+  });
   for (const mode of ['iptables', 'nftables'] as const) {
     it(`${mode}: the upstream overall-rules service set`, () => {
       expectGolden(`overall.${mode}.txt`, renderFullSync(loadObjects('overall.json'), testConfig({ mode })));
