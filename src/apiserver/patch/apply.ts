@@ -99,38 +99,42 @@ function existing(set: FieldSet, present: FieldSet): FieldSet {
   return set.intersect(present);
 }
 
-/** Merges an applied configuration into the live object by the schema's list semantics. */
+/**
+ * Merges an applied configuration into `live` in place, by the schema's list semantics, and
+ * returns the merged value. Both are private copies, so values move across without cloning.
+ */
 function mergeApplied(live: unknown, applied: unknown, schema: Schema): unknown {
-  if (applied === undefined) return clone(live);
+  if (applied === undefined) return live;
   if (schema.t === 'list' && Array.isArray(live) && Array.isArray(applied)) {
     if (schema.extras.listType === 'map' && schema.extras.listMapKeys) {
       const keys = schema.extras.listMapKeys;
-      const out = clone(live) as unknown[];
+      const liveKeys = live.map((x) => itemKey(x, keys, schema.item));
       for (const item of applied) {
         const key = itemKey(item, keys, schema.item);
-        const idx = out.findIndex((x) => deepEqual(itemKey(x, keys, schema.item), key));
-        if (idx >= 0) out[idx] = mergeApplied(out[idx], item, schema.item);
-        else out.push(clone(item));
+        const idx = liveKeys.findIndex((k) => deepEqual(k, key));
+        if (idx >= 0) live[idx] = mergeApplied(live[idx], item, schema.item);
+        else {
+          live.push(item);
+          liveKeys.push(key);
+        }
       }
-      return out;
+      return live;
     }
     if (schema.extras.listType === 'set') {
-      const out = clone(live) as unknown[];
-      for (const v of applied) if (!out.some((x) => deepEqual(x, v))) out.push(clone(v));
-      return out;
+      for (const v of applied) if (!live.some((x) => deepEqual(x, v))) live.push(v);
+      return live;
     }
-    return clone(applied);
+    return applied;
   }
-  const granular = (schema.t === 'struct' || schema.t === 'map') ? !schema.atomic : schema.t === 'any';
+  const granular = schema.t === 'struct' || schema.t === 'map' ? !schema.atomic : schema.t === 'any';
   if (granular && isObject(live) && isObject(applied)) {
-    const out: Record<string, unknown> = { ...(clone(live) as Record<string, unknown>) };
     for (const [k, v] of Object.entries(applied)) {
-      if (v === null) delete out[k];
-      else out[k] = mergeApplied(out[k], v, childSchema(schema, k).schema);
+      if (v === null) delete live[k];
+      else live[k] = mergeApplied(live[k], v, childSchema(schema, k).schema);
     }
-    return out;
+    return live;
   }
-  return clone(applied);
+  return applied;
 }
 
 function withoutManagedFields(obj: KubeObject): KubeObject {
@@ -160,7 +164,7 @@ export function serverSideApply(info: Info, current: KubeObject | undefined, app
   const others = managers.filter((m) => m !== mine);
   const othersSet = others.reduce((acc, m) => acc.union(m.set), new FieldSet());
 
-  const merged = (current ? mergeApplied(withoutManagedFields(current), config, schema) : clone(config)) as KubeObject;
+  const merged = (current ? mergeApplied(clone(withoutManagedFields(current)), clone(config), schema) : clone(config)) as KubeObject;
 
   // What this manager applied before and dropped now goes, unless someone else still owns it.
   const keep = appliedSet.union(othersSet);
@@ -173,6 +177,8 @@ export function serverSideApply(info: Info, current: KubeObject | undefined, app
     const conflicts: ApplyConflict[] = [];
     const taken = new Map<Manager, FieldPath[]>();
     for (const leaf of appliedSet.leaves()) {
+      // Only values someone else owns can conflict; most applies own everything they send.
+      if (!othersSet.has(leaf)) continue;
       const before = valueAt(current, leaf, schema);
       const after = valueAt(merged, leaf, schema);
       if (deepEqual(before, after)) continue;
