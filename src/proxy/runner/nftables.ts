@@ -63,7 +63,7 @@ export class NftablesRunner {
     if (!transaction) return;
     const r = await execProgram('nft', ['-f', '-'], transaction);
     if (r.code === 0) return;
-    const m = /-:(\d+):/.exec(r.stderr) ?? /line (\d+)/.exec(r.stderr);
+    const m = /(?:\/dev\/stdin|-):(\d+):/.exec(r.stderr) ?? /line (\d+)/.exec(r.stderr);
     const line = m ? Number(m[1]) : undefined;
     throw new RestoreError('nft', `nft -f failed: ${r.stderr.trim().split('\n').slice(0, 6).join(' | ')}`, line, line ? linesAround(transaction, line) : undefined);
   }
