@@ -77,10 +77,15 @@ export async function runWorkers(
   await new Promise<void>((resolve) => {
     const onSignal = (): void => {
       stopping = true;
-      for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+      // Each worker goes through its own lameduck and exits; stragglers are killed after that.
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      const deadline = setTimeout(() => {
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      }, (config.health?.lameduckMs ?? 0) + 5000);
       const check = setInterval(() => {
         if (Object.keys(cluster.workers ?? {}).length === 0) {
           clearInterval(check);
+          clearTimeout(deadline);
           resolve();
         }
       }, 50);
@@ -102,13 +107,15 @@ async function runWorker(make: () => ClusterDns): Promise<number> {
     if (r !== last) process.send?.({ kubeplaneDnsReady: r });
     last = r;
   }, 200);
+  // Ctrl-C reaches the whole process group: the primary decides, and sends SIGTERM.
+  process.on('SIGINT', () => undefined);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => {
       clearInterval(report);
       process.send?.({ kubeplaneDnsReady: false });
       void dns.stop().then(resolve);
     });
-    process.once('SIGINT', () => undefined);
   });
-  return 0;
+  // The IPC channel to the primary would keep this process alive.
+  process.exit(0);
 }

@@ -206,6 +206,10 @@ describeE2E('kubeplane dns forwarding loop and workers', { commands: ['dig'] }, 
     procs.push(p);
     await waitFor(async () => (await httpStatus(readyPort, '/ready')) === 200, { what: `workers ready\n${p.output()}` });
     for (let i = 0; i < 6; i++) expect((await dig(port, `svc1.testns.svc.${Z}`, 'A', i % 2 ? ['+tcp'] : [])).answer).toEqual([`svc1.testns.svc.${Z}. 30 IN A 10.0.0.1`]);
+    // SIGTERM: every worker goes through lameduck and exits, then the primary exits 0.
+    const exited = new Promise<number | null>((res) => p.once('exit', (c) => res(c)));
+    p.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
 
