@@ -271,6 +271,82 @@ for (const minor of ['32', '33']) describeE2E(`decodes what the real kubectl 1.$
   });
 });
 
+
+// The encoder checked by a real Go decoder: kubectl's typed create accepts protobuf first, so
+// the stub answers in protobuf with server-set fields added, and kubectl prints what it decoded.
+describeE2E('real kubectl decodes protobuf responses', { commands: ['kubectl'] }, () => {
+  let stub: KubectlStub;
+  const sent: KubeObject[] = [];
+  const T = '2026-11-23T05:48:23Z';
+
+  function asServer(obj: KubeObject): KubeObject {
+    const o = JSON.parse(JSON.stringify(obj)) as any;
+    o.metadata = {
+      ...o.metadata,
+      namespace: o.kind === 'Namespace' ? undefined : 'default',
+      uid: '0d7c3a55-8a1e-4b8e-9a39-5f1f6f0c1a01',
+      resourceVersion: '4711',
+      creationTimestamp: T,
+      managedFields: [{ manager: 'kubectl-create', operation: 'Update', apiVersion: o.apiVersion, time: T, fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {} } } } }],
+    };
+    if (o.metadata.namespace === undefined) delete o.metadata.namespace;
+    if (o.kind === 'Namespace') o.status = { phase: 'Active' };
+    if (o.kind === 'Service') {
+      Object.assign(o.spec, { clusterIP: '10.96.0.42', clusterIPs: ['10.96.0.42'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', sessionAffinity: 'None' });
+      for (const p of o.spec.ports ?? []) p.protocol ??= 'TCP';
+      o.status = { loadBalancer: {} };
+    }
+    if (o.kind === 'Deployment') {
+      o.metadata.generation = 1;
+      o.metadata.annotations = { 'deployment.kubernetes.io/revision': '1' };
+      o.status = {
+        observedGeneration: 1,
+        replicas: 2,
+        updatedReplicas: 2,
+        readyReplicas: 1,
+        availableReplicas: 1,
+        unavailableReplicas: 1,
+        conditions: [{ type: 'Available', status: 'False', lastUpdateTime: T, lastTransitionTime: T, reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }],
+      };
+    }
+    return o as KubeObject;
+  }
+
+  beforeAll(async () => {
+    stub = await startKubectlStub({
+      handler: (req, res) => {
+        if (req.method !== 'POST') return false;
+        expect(String(req.headers.accept)).toContain('application/vnd.kubernetes.protobuf');
+        const obj = asServer(decodeProtobuf(req.body));
+        sent.push(obj);
+        const body = Buffer.from(encodeProtobuf(obj));
+        res.writeHead(201, { 'Content-Type': 'application/vnd.kubernetes.protobuf', 'Content-Length': body.length });
+        res.end(body);
+        return true;
+      },
+    });
+  });
+  afterAll(async () => {
+    await stub?.close();
+  });
+
+  it.each([
+    [['create', 'namespace', 'team-b']],
+    [['create', 'configmap', 'cfg', '--from-literal=a=b']],
+    [['create', 'secret', 'generic', 'sec', '--from-literal=k=v']],
+    [['create', 'service', 'nodeport', 'np', '--tcp=80:8080', '--node-port=30080']],
+    [['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2', '--port=80']],
+    [['create', 'serviceaccount', 'bot']],
+  ])('kubectl %j -o json prints exactly what the server encoded', async (args) => {
+    sent.length = 0;
+    const out = await stub.kubectl([...args, '-o', 'json', '--show-managed-fields']);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse(out.stdout)).toEqual(sent[0]);
+  });
+});
+
 // A minimal protobuf wire reader: (field number, bytes) for length-delimited fields.
 function rawFields(buf: Buffer): [number, Buffer][] {
   const out: [number, Buffer][] = [];
