@@ -93,7 +93,7 @@ export class ApiServer {
   async start(): Promise<AddressInfo> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((e) => {
-        log.error('request failed', e, { method: req.method, url: req.url });
+        if (!(e instanceof ApiError) || e.code >= 500) log.error('request failed', e, { method: req.method, url: req.url });
         sendStatus(res, e instanceof ApiError ? e : internalError(e));
       });
     };
@@ -252,7 +252,7 @@ export class ApiServer {
       const rvm = q.get('resourceVersionMatch') ?? undefined;
       const rv = q.get('resourceVersion') ?? undefined;
       if (rvm && rvm !== 'Exact' && rvm !== 'NotOlderThan') throw invalidParameter(info, [{ reason: 'FieldValueNotSupported', field: 'resourceVersionMatch', message: `Unsupported value: "${rvm}"` }], `resourceVersionMatch: Unsupported value: "${rvm}": supported values: "Exact", "NotOlderThan"`);
-      if (rvm && !rv) throw invalidParameter(info, [{ reason: 'FieldValueForbidden', field: 'resourceVersionMatch' }], 'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
+      if (rvm && !rv && !watch) throw invalidParameter(info, [{ reason: 'FieldValueForbidden', field: 'resourceVersionMatch' }], 'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
       if (watch) return this.watch(req, res, p, q, format, sel);
       const limit = q.get('limit');
       if (limit !== null && !/^\d+$/.test(limit)) throw badRequest(`invalid limit: ${limit}`);

@@ -18,7 +18,8 @@ import { createCA, createServingCert } from '../pki/index.js';
 import { ApiServer } from '../apiserver/server.js';
 import { TokenAuthenticator, TokenFileError, allowAll, readTokenFile, type Authenticator } from '../apiserver/auth.js';
 import { PortRange, ServiceCIDR } from '../apiserver/registry/services.js';
-import { openSqliteStore } from '../apiserver/storage/sqlite.js';
+import { openStore, storageBackends, type StorageBackend, type StorageConfig } from '../apiserver/storage/open.js';
+import { StorageError } from '../apiserver/storage/interface.js';
 import type { Store } from '../apiserver/storage/interface.js';
 import { logger } from '../observability/log.js';
 
@@ -37,7 +38,11 @@ export function apiserverFlags(defaults: { bindAddress: string; dataDir: string 
     { name: 'insecure-serving', type: 'bool', default: false, help: 'serve plain HTTP instead of HTTPS (for tests and local tools only)' },
     { name: 'anonymous-auth', type: 'bool', default: false, help: 'accept requests without a token (only together with --insecure-serving)' },
     { name: 'data-dir', type: 'string', default: defaults.dataDir, help: 'directory for the database, certificates, tokens and kubeconfig' },
-    { name: 'storage', type: 'string', default: 'sqlite', help: 'storage backend: sqlite (embedded)' },
+    { name: 'storage-backend', type: 'string', default: 'sqlite', help: 'storage backend: sqlite (embedded, in --data-dir) or etcd3' },
+    { name: 'etcd-servers', type: 'list', help: 'etcd client URLs for --storage-backend=etcd3 (comma separated)' },
+    { name: 'etcd-cafile', type: 'string', help: 'SSL Certificate Authority file used to secure etcd communication' },
+    { name: 'etcd-certfile', type: 'string', help: 'SSL certification file used to secure etcd communication' },
+    { name: 'etcd-keyfile', type: 'string', help: 'SSL key file used to secure etcd communication' },
   ];
 }
 
@@ -53,6 +58,7 @@ export interface ServerConfig {
   serviceCIDR: ServiceCIDR;
   nodePorts: PortRange;
   dataDir: string;
+  storage: StorageConfig;
   insecure: boolean;
   anonymous: boolean;
   tokenFile?: string;
@@ -81,8 +87,18 @@ export function serverConfig(opts: Options): ServerConfig {
   } catch (e) {
     throw new UsageError(`invalid argument "${opts.string('service-node-port-range')}" for "--service-node-port-range" flag: ${(e as Error).message}`);
   }
-  const storage = opts.string('storage');
-  if (storage !== 'sqlite') throw new UsageError(`invalid argument "${storage}" for "--storage" flag: supported: sqlite`);
+  const backend = opts.string('storage-backend');
+  if (!(storageBackends as readonly string[]).includes(backend)) throw new UsageError(`invalid argument "${backend}" for "--storage-backend" flag: supported: ${storageBackends.join(', ')}`);
+  const etcdServers = opts.list('etcd-servers').flatMap((s) => s.split(',')).filter(Boolean);
+  if (backend === 'etcd3' && etcdServers.length === 0) throw new UsageError('--etcd-servers must be set with --storage-backend=etcd3');
+  for (const u of etcdServers) if (!/^https?:\/\/[^/]+/.test(u)) throw new UsageError(`invalid argument "${u}" for "--etcd-servers" flag: expected http(s)://host:port`);
+  const storage: StorageConfig = {
+    backend: backend as StorageBackend,
+    etcdServers,
+    etcdCAFile: opts.optionalString('etcd-cafile'),
+    etcdCertFile: opts.optionalString('etcd-certfile'),
+    etcdKeyFile: opts.optionalString('etcd-keyfile'),
+  };
   const certFile = opts.optionalString('tls-cert-file');
   const keyFile = opts.optionalString('tls-private-key-file');
   if (!!certFile !== !!keyFile) throw new UsageError('--tls-cert-file and --tls-private-key-file must be given together');
@@ -90,7 +106,8 @@ export function serverConfig(opts: Options): ServerConfig {
   const anonymous = opts.bool('anonymous-auth');
   if (anonymous && !insecure) throw new UsageError('--anonymous-auth=true is only allowed with --insecure-serving');
   const dataDir = resolve(opts.string('data-dir').replace(/^~(?=$|\/)/, homedir()));
-  return { port, bindAddress, advertiseAddress, serviceCIDR, nodePorts, dataDir, insecure, anonymous, tokenFile: opts.optionalString('token-auth-file'), certFile, keyFile };
+  storage.dataDir = dataDir;
+  return { port, bindAddress, advertiseAddress, serviceCIDR, nodePorts, dataDir, storage, insecure, anonymous, tokenFile: opts.optionalString('token-auth-file'), certFile, keyFile };
 }
 
 function readPem(path: string, flag: string): string {
@@ -187,7 +204,13 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const tls = cfg.insecure ? undefined : servingCertificate(cfg);
   const { authenticator, adminToken } = tokens(cfg);
-  const store = await openSqliteStore(cfg.dataDir);
+  let store: Store;
+  try {
+    store = await openStore(cfg.storage);
+  } catch (e) {
+    if (e instanceof StorageError) throw new UsageError(`cannot open storage: ${e.message}`);
+    throw e;
+  }
   const server = new ApiServer({ store, authenticator, serviceCIDR: cfg.serviceCIDR, nodePorts: cfg.nodePorts, bindAddress: cfg.bindAddress, port: cfg.port, tls: tls && { cert: tls.cert, key: tls.key }, advertiseAddress: cfg.advertiseAddress });
   let addr;
   try {
