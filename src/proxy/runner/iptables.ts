@@ -73,18 +73,43 @@ export class IptablesRunner {
     return (await execProgram(this.prog(''), ['-w', ...args])).code === 0;
   }
 
-  /** Creates the top-level chains, the jumps into them and the canaries (full syncs only). */
+  /**
+   * Creates the top-level chains, the jumps into them and the canaries (full syncs only): one
+   * iptables-save to see what exists and one restore for what is missing, because every
+   * separate iptables call re-reads the whole ruleset.
+   */
   async ensureJumpsAndCanaries(localhostFirewall: boolean): Promise<void> {
     const jumps = [...JUMPS];
     if (localhostFirewall) {
       jumps.push({ table: 'filter', chain: 'INPUT', args: [], target: 'KUBE-FIREWALL' }, { table: 'filter', chain: 'OUTPUT', args: [], target: 'KUBE-FIREWALL' });
     }
-    for (const j of jumps) await this.iptables(['-t', j.table, '-N', j.target]);
-    for (const j of jumps) {
-      const rule = [...j.args, '-j', j.target];
-      if (!(await this.iptables(['-t', j.table, '-C', j.chain, ...rule]))) await this.iptables(['-t', j.table, '-I', j.chain, ...rule]);
+    const saved = await execProgram(this.prog('-save'), []);
+    if (saved.code !== 0) throw new Error(`${this.prog('-save')} failed: ${saved.stderr.trim()}`);
+    const chains = new Map<string, Set<string>>();
+    const rules = new Map<string, Set<string>>();
+    let table = '';
+    for (const line of saved.stdout.split('\n')) {
+      if (line.startsWith('*')) {
+        table = line.slice(1);
+        chains.set(table, new Set());
+        rules.set(table, new Set());
+      } else if (line.startsWith(':')) chains.get(table)?.add(line.slice(1, line.indexOf(' ')));
+      else if (line.startsWith('-A ')) rules.get(table)?.add(line);
     }
-    for (const t of ['mangle', 'nat', 'filter']) await this.iptables(['-t', t, '-N', CANARY]);
+    const quote = (a: string): string => (a.includes(' ') ? `"${a}"` : a);
+    let payload = '';
+    for (const t of ['filter', 'nat', 'mangle']) {
+      const have = chains.get(t) ?? new Set<string>();
+      const lines: string[] = [];
+      for (const c of new Set(jumps.filter((j) => j.table === t).map((j) => j.target))) if (!have.has(c)) lines.push(`:${c} - [0:0]`);
+      if (!have.has(CANARY)) lines.push(`:${CANARY} - [0:0]`);
+      for (const j of jumps.filter((x) => x.table === t)) {
+        const rule = [...j.args.map(quote), '-j', j.target].join(' ');
+        if (!rules.get(t)?.has(`-A ${j.chain} ${rule}`)) lines.push(`-I ${j.chain} 1 ${rule}`);
+      }
+      if (lines.length) payload += `*${t}\n${lines.join('\n')}\nCOMMIT\n`;
+    }
+    if (payload) await this.restore(payload);
   }
 
   async canaryPresent(): Promise<boolean> {
