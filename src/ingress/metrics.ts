@@ -5,6 +5,12 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * (deploy/grafana/dashboards use ingress, namespace, service, status, method, path, host),
  * plus kubeplane_ingress_* for the table and upstream behaviour.
  */
+interface Children {
+  requests: { inc(): void };
+  duration: { observe(v: number): void };
+  size: { observe(v: number): void };
+}
+
 const LABELS = ['host', 'ingress', 'namespace', 'service', 'path', 'method', 'status', 'canary'] as const;
 type Label = (typeof LABELS)[number];
 
@@ -27,10 +33,22 @@ export class IngressMetrics {
   readonly upstreamErrors = new Counter<'reason'>({ name: 'kubeplane_ingress_upstream_errors_total', help: 'Upstream failures by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly configSuccess = new Gauge({ name: 'nginx_ingress_controller_config_last_reload_successful', help: 'Whether the last configuration apply was successful', registers: [this.registry] });
 
-  /** Records one finished request; label children are cached by prom-client per label set. */
-  observe(labels: Record<Label, string>, seconds: number, bytes: number): void {
-    this.requests.inc(labels);
-    this.duration.observe(labels, seconds);
-    this.responseSize.observe(labels, bytes);
+  // Label children per route and (method, status): prom-client hashes a label object on
+  // every call, which costs more than the rest of the request's bookkeeping.
+  private readonly children = new WeakMap<object, Map<string, Children>>();
+
+  /** Records one finished request for `route` (any object identifying the route). */
+  observe<C>(route: object, ctx: C, labelsOf: (ctx: C) => Record<Label, string>, method: string, status: number, seconds: number, bytes: number): void {
+    let byKey = this.children.get(route);
+    if (!byKey) this.children.set(route, (byKey = new Map()));
+    const key = method + status;
+    let c = byKey.get(key);
+    if (!c) {
+      const l = labelsOf(ctx);
+      byKey.set(key, (c = { requests: this.requests.labels(l), duration: this.duration.labels(l), size: this.responseSize.labels(l) }));
+    }
+    c.requests.inc();
+    c.duration.observe(seconds);
+    c.size.observe(bytes);
   }
 }

@@ -170,14 +170,17 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.proxy.limits.release(this);
     const m = this.proxy.metrics;
     if (!m) return;
-    const r = this.route;
-    const [namespace, ingress] = r.ingress.split('/');
-    m.observe(
-      { host: r.host, ingress: ingress ?? '', namespace: namespace ?? '', service: r.backend.service?.name ?? '', path: r.path, method: this.req.method ?? '', status: String(status), canary: this.canary ? r.backend.service?.name ?? '' : '' },
-      (performance.now() - this.t0) / 1000,
-      this.bytes,
-    );
+    this.status = status;
+    m.observe(this.route, this, metricLabels, this.req.method ?? '', status, (performance.now() - this.t0) / 1000, this.bytes);
   }
+}
+
+/** Built only the first time a (route, method, status) is seen. */
+function metricLabels(ex: Exchange): Record<'host' | 'ingress' | 'namespace' | 'service' | 'path' | 'method' | 'status' | 'canary', string> {
+  const r = ex.route;
+  const [namespace, ingress] = r.ingress.split('/');
+  const service = r.backend.service?.name ?? '';
+  return { host: r.host, ingress: ingress ?? '', namespace: namespace ?? '', service, path: r.path, method: ex.req.method ?? '', status: String(ex.status), canary: ex.canary ? service : '' };
 }
 
 function resumeController(this: Dispatcher.DispatchController): void {
@@ -189,8 +192,12 @@ function appendCookie(existing: string | string[] | undefined, cookie: string): 
   return Array.isArray(existing) ? [...existing, cookie] : [existing, cookie];
 }
 
-function onClientClose(this: Exchange): void {
-  if (!this.res.writableFinished) this.controller?.abort(new Error('client closed the connection'));
+const kExchange = Symbol('exchange');
+
+/** 'close' on the client response (a module-level listener: no closure per request). */
+function onClientClose(this: ClientResponse & { [kExchange]?: Exchange }): void {
+  const ex = this[kExchange];
+  if (ex && !this.writableFinished) ex.controller?.abort(new Error('client closed the connection'));
 }
 
 export class Proxy {
@@ -296,7 +303,8 @@ export class Proxy {
       if (chosen.endpoint) ex.endpoint = chosen.endpoint;
       ex.affinityCookie = chosen.setCookie;
     }
-    res.once('close', onClientClose.bind(ex));
+    (res as unknown as { [kExchange]: Exchange })[kExchange] = ex;
+    res.once('close', onClientClose);
     this.send(ex);
   }
 

@@ -29,14 +29,16 @@ export class Listeners {
   async listen(httpBind: Bind | undefined, httpsBind: Bind | undefined): Promise<void> {
     const proxy = this.proxy;
     if (httpBind) {
-      const port = httpBind.port;
-      const server = createHttpServer({ keepAliveTimeout: 75_000, requestTimeout: 0, headersTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res, false, server.address() ? (server.address() as AddressInfo).port : port));
-      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, false, (server.address() as AddressInfo).port));
+      let port = httpBind.port;
+      const server = createHttpServer({ keepAliveTimeout: 75_000, requestTimeout: 0, headersTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res, false, port));
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, false, port));
       server.on('clientError', onClientError);
       await listenOn(server, httpBind);
+      port = (server.address() as AddressInfo).port;
       this.http = server;
     }
     if (httpsBind) {
+      let port = httpsBind.port;
       const server = createSecureServer(
         {
           allowHTTP1: true,
@@ -44,12 +46,13 @@ export class Listeners {
           SNICallback: (name, cb) => cb(null, this.sni(name)),
           ...this.defaultPair(),
         } as Parameters<typeof createSecureServer>[0],
-        (req: Http2ServerRequest, res: Http2ServerResponse) => proxy.handle(req, res, true, (server.address() as AddressInfo).port),
+        (req: Http2ServerRequest, res: Http2ServerResponse) => proxy.handle(req, res, true, port),
       );
-      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, true, (server.address() as AddressInfo).port));
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, true, port));
       server.on('clientError', onClientError);
       server.on('sessionError', () => undefined);
       await listenOn(server, httpsBind);
+      port = (server.address() as AddressInfo).port;
       this.https = server;
     }
   }

@@ -128,11 +128,68 @@ export function hostFromHeader(header: string | undefined): string {
   return h;
 }
 
+const SHARDS = 256;
+
+function shardOf(key: string): number {
+  // FNV-1a over the host name: cheap and spreads similar names (r1, r2, ...) well.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % SHARDS;
+}
+
+/**
+ * Hosts → compiled hosts, split in shards so that a new table version copies only the
+ * shards a change touched (about n/256 entries each), not the whole map: the rebuild
+ * cost stays proportional to the change with 10,000+ hosts.
+ */
+export class HostMap {
+  private constructor(
+    private readonly shards: readonly ReadonlyMap<string, CompiledHost>[],
+    readonly size: number,
+  ) {}
+  static empty(): HostMap {
+    const empty = new Map<string, CompiledHost>();
+    return new HostMap(Array.from({ length: SHARDS }, () => empty), 0);
+  }
+  get(key: string): CompiledHost | undefined {
+    return this.shards[shardOf(key)]!.get(key);
+  }
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+  *[Symbol.iterator](): IterableIterator<[string, CompiledHost]> {
+    for (const s of this.shards) yield* s;
+  }
+  /** A new map with the changes applied (undefined deletes); untouched shards are shared. */
+  with(changes: ReadonlyMap<string, CompiledHost | undefined>): HostMap {
+    if (changes.size === 0) return this;
+    const shards = [...this.shards];
+    const copied = new Set<number>();
+    let size = this.size;
+    for (const [key, value] of changes) {
+      const i = shardOf(key);
+      if (!copied.has(i)) {
+        shards[i] = new Map(shards[i]);
+        copied.add(i);
+      }
+      const m = shards[i] as Map<string, CompiledHost>;
+      const had = m.has(key);
+      if (value === undefined) {
+        if (had) (m.delete(key), size--);
+      } else {
+        if (!had) size++;
+        m.set(key, value);
+      }
+    }
+    return new HostMap(shards, size);
+  }
+}
+
 export class RouteTable {
   constructor(
-    readonly exact: ReadonlyMap<string, CompiledHost>,
+    readonly exact: HostMap,
     /** keyed by the suffix after the wildcard label: `*.foo.com` → `foo.com` */
-    readonly wildcard: ReadonlyMap<string, CompiledHost>,
+    readonly wildcard: HostMap,
     readonly noHost: CompiledHost,
     readonly serial: number,
   ) {}
@@ -162,7 +219,7 @@ export class RouteTable {
   }
 }
 
-export const EMPTY_TABLE = new RouteTable(new Map(), new Map(), new CompiledHost({ host: '', paths: [], useRegex: false }), 0);
+export const EMPTY_TABLE = new RouteTable(HostMap.empty(), HostMap.empty(), new CompiledHost({ host: '', paths: [], useRegex: false }), 0);
 
 /**
  * Keeps Ingress projections and compiled hosts between builds, so a change to one
@@ -172,8 +229,8 @@ export class TableBuilder {
   private readonly projections = new Map<string, IngressProjection>();
   private readonly hostsOf = new Map<string, string[]>();
   private readonly ingressesOf = new Map<string, Set<string>>();
-  private exact = new Map<string, CompiledHost>();
-  private wildcard = new Map<string, CompiledHost>();
+  private exact = HostMap.empty();
+  private wildcard = HostMap.empty();
   private noHost = EMPTY_TABLE.noHost;
   private readonly dirty = new Set<string>();
   private serial = 0;
@@ -214,15 +271,15 @@ export class TableBuilder {
   /** Returns the current table, recompiling dirty hosts into a new one first. */
   build(): { table: RouteTable; recompiled: CompiledHost[] } {
     if (this.dirty.size === 0) return { table: this.current, recompiled: [] };
-    const exact = new Map(this.exact);
-    const wildcard = new Map(this.wildcard);
+    const exact = new Map<string, CompiledHost | undefined>();
+    const wildcard = new Map<string, CompiledHost | undefined>();
     const recompiled: CompiledHost[] = [];
     for (const host of this.dirty) {
       const keys = this.ingressesOf.get(host);
       const target = host.startsWith('*.') ? wildcard : exact;
       const mapKey = host.startsWith('*.') ? host.slice(2) : host;
       if ((!keys || keys.size === 0) && host !== '') {
-        target.delete(mapKey);
+        target.set(mapKey, undefined);
         this.ingressesOf.delete(host);
         continue;
       }
@@ -233,9 +290,9 @@ export class TableBuilder {
       else target.set(mapKey, compiled);
     }
     this.dirty.clear();
-    this.exact = exact;
-    this.wildcard = wildcard;
-    this.current = new RouteTable(exact, wildcard, this.noHost, ++this.serial);
+    this.exact = this.exact.with(exact);
+    this.wildcard = this.wildcard.with(wildcard);
+    this.current = new RouteTable(this.exact, this.wildcard, this.noHost, ++this.serial);
     return { table: this.current, recompiled };
   }
 }

@@ -20,7 +20,7 @@ describeE2E('kubeplane ingress annotations', { commands: ['openssl'] }, () => {
   const flaky = new EchoBackend('flaky-up', 'flaky');
   const all = [main, canary, ...pair, secure, slow, flaky];
   let ingress: RunningIngress | undefined;
-  const r = (host: string, service = 'main', path = '/', type: 'Prefix' | 'ImplementationSpecific' = 'Prefix'): object => ({ rules: [rule(host, [[path, type, service]])] });
+  const r = (host: string, service = 'main', path = '/', type: 'Prefix' | 'ImplementationSpecific' = 'Prefix'): Record<string, unknown> => ({ rules: [rule(host, [[path, type, service]])] });
 
   beforeAll(async () => {
     const cert = selfSigned(dir, 'backend', ['secure-pod']);
