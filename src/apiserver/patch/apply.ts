@@ -17,6 +17,8 @@ export interface ApplyOptions {
   force: boolean;
   /** RFC 3339 time recorded on entries that change. */
   time: string;
+  /** 'status' for an apply to the status subresource: only status is taken from the config. */
+  subresource?: 'status';
 }
 
 export interface UpdateOptions {
@@ -152,15 +154,22 @@ export function serverSideApply(info: Info, current: KubeObject | undefined, app
   if (applied.metadata.managedFields !== undefined) throw PatchError.badRequest('metadata.managedFields must be nil');
   if (!opts.fieldManager) throw PatchError.badRequest('PATCH, application/apply-patch+yaml requests must have a fieldManager');
   const schema = rootSchema(info);
-  const config = clone(applied) as KubeObject & { status?: unknown };
-  // An apply to the main resource leaves status alone, as the status subresource owns it.
-  if (info.subresources.includes('status')) delete config.status;
+  const sub = opts.subresource;
+  let config = clone(applied) as KubeObject & { status?: unknown };
+  if (sub === 'status') {
+    if (!current) throw new PatchError(422, 'Invalid', 'the object must exist before its status can be applied');
+    // Through /status only status changes; the rest of the config is ignored, as upstream resets it.
+    config = { apiVersion: config.apiVersion, kind: config.kind, metadata: { name: config.metadata.name, namespace: config.metadata.namespace }, ...(config.status === undefined ? {} : { status: config.status }) };
+  } else if (info.subresources.includes('status')) {
+    // An apply to the main resource leaves status alone, as the status subresource owns it.
+    delete config.status;
+  }
   const keyErrors = associativeListErrors(config, schema);
   if (keyErrors.length > 0) throw PatchError.badRequest(`failed to create typed patch object (${apiVersionOf(info)}, Kind=${info.kind}): ${keyErrors.join('; ')}`);
 
-  const appliedSet = tracked(pathsOf(config, schema), info, undefined);
+  const appliedSet = tracked(pathsOf(config, schema), info, sub);
   const managers = managersOf(current);
-  const mine = managers.find((m) => sameManager(m.entry, opts.fieldManager, 'Apply', undefined));
+  const mine = managers.find((m) => sameManager(m.entry, opts.fieldManager, 'Apply', sub));
   const others = managers.filter((m) => m !== mine);
   const othersSet = others.reduce((acc, m) => acc.union(m.set), new FieldSet());
 
@@ -201,6 +210,7 @@ export function serverSideApply(info: Info, current: KubeObject | undefined, app
     apiVersion: apiVersionOf(info),
     time: unchanged ? (mine.entry.time ?? opts.time) : opts.time,
   };
+  if (sub) entry.subresource = sub;
   const next: Manager = { entry, set: appliedSet };
   const ordered = mine ? managers.map((m) => (m === mine ? next : m)) : [...managers, next];
   merged.metadata.managedFields = render(ordered);

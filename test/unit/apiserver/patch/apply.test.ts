@@ -125,6 +125,16 @@ describe('serverSideApply', () => {
     }
   });
 
+  it('applies through the status subresource: only status changes, owned with the subresource', () => {
+    const live = persisted(serverSideApply(services, undefined, svcConfig(), { fieldManager: 'kubectl', force: false, time: T1 }));
+    const cfg = { ...svcConfig({ type: 'NodePort' }), status: { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } } } as KubeObject;
+    const out = serverSideApply(services, live, cfg, { fieldManager: 'lb', force: false, time: T2, subresource: 'status' }) as any;
+    expect(out.status).toEqual({ loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } });
+    expect(out.spec.type).toBeUndefined();
+    expect(out.metadata.managedFields.find((e: any) => e.manager === 'lb')).toMatchObject({ operation: 'Apply', subresource: 'status', fieldsV1: { 'f:status': { 'f:loadBalancer': { 'f:ingress': {} } } } });
+    expect(() => serverSideApply(services, undefined, cfg, { fieldManager: 'lb', force: false, time: T2, subresource: 'status' })).toThrow(PatchError);
+  });
+
   it('ignores status in an apply to the main resource', () => {
     const cfg = { ...svcConfig(), status: { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } } } as KubeObject;
     const out = serverSideApply(services, undefined, cfg, { fieldManager: 'kubectl', force: false, time: T1 }) as any;
