@@ -13,6 +13,7 @@ import {
   type AddressType,
   type EndpointGroup,
 } from './desired.js';
+import { semanticEqual } from '../equality.js';
 
 export const MAX_ENDPOINTS_PER_SLICE = 100;
 
@@ -53,7 +54,8 @@ function newSlice(svc: Service, addressType: AddressType, group: EndpointGroup |
 }
 
 function endpointEqual(a: Endpoint, b: Endpoint): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  // Slices come back from the server with their own key order.
+  return semanticEqual(a, b);
 }
 
 function labelsEqual(a: Record<string, string> | undefined, b: Record<string, string>): boolean {

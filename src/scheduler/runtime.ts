@@ -1,0 +1,217 @@
+// The scheduler loop: pods without a node come from the informer into the queue, are
+// scheduled one at a time against the cache, and bound through pods/binding concurrently.
+// Pods that fit nowhere get a FailedScheduling event and PodScheduled=False, and wait for
+// a node or pod change before their next try.
+
+import type { Condition, Node, Pod, Service } from '../api/types.js';
+import { resourceFor } from '../api/resources.js';
+import { isConflict, isNotFound } from '../client/errors.js';
+import type { ApiInformerFactory } from '../client/api-informers.js';
+import type { Informer } from '../client/informer.js';
+import type { RestClient } from '../client/rest.js';
+import { NAMESPACE_INDEX } from '../client/store.js';
+import { logger } from '../observability/log.js';
+import type { ReplicaSet } from '../controllers/apps-types.js';
+import { EventRecorder } from '../controllers/runtime.js';
+import { SchedulerCache } from './cache.js';
+import { SchedulingQueue } from './queue.js';
+import { DEFAULT_PROFILE, FitError, Scheduler, type Profile } from './schedule.js';
+
+const log = logger('scheduler');
+const podsResource = resourceFor('', 'pods')!;
+
+export interface SchedulerRuntimeOptions {
+  schedulerName?: string;
+  profile?: Profile;
+  /** bindings in flight at once */
+  bindConcurrency?: number;
+  /** record Scheduled / FailedScheduling Events (default true) */
+  events?: boolean;
+  /** how often parked pods are retried even if nothing changed (kube-scheduler: 5 min) */
+  unschedulableFlushMs?: number;
+}
+
+export interface SchedulerStats {
+  scheduled: number;
+  unschedulable: number;
+  bindErrors: number;
+}
+
+function podKey(p: Pod): string {
+  return `${p.metadata.namespace}/${p.metadata.name}`;
+}
+
+function labelsMatch(sel: Record<string, string>, labels: Record<string, string> | undefined): boolean {
+  for (const k in sel) if (labels?.[k] !== sel[k]) return false;
+  return true;
+}
+
+export class SchedulerRuntime {
+  readonly cache = new SchedulerCache();
+  readonly queue = new SchedulingQueue();
+  readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, bindErrors: 0 };
+  private readonly pods: Informer<Pod>;
+  private readonly nodes: Informer<Node>;
+  private readonly services: Informer<Service>;
+  private readonly replicaSets: Informer<ReplicaSet>;
+  private readonly algorithm: Scheduler;
+  private readonly schedulerName: string;
+  private readonly bindConcurrency: number;
+  private readonly events: EventRecorder | undefined;
+  private inFlight = 0;
+  private bindSlot: (() => void) | undefined;
+
+  constructor(
+    private readonly client: RestClient,
+    factory: ApiInformerFactory,
+    private readonly opts: SchedulerRuntimeOptions = {},
+  ) {
+    this.schedulerName = opts.schedulerName ?? 'default-scheduler';
+    this.bindConcurrency = opts.bindConcurrency ?? 64;
+    this.algorithm = new Scheduler(opts.profile ?? DEFAULT_PROFILE);
+    this.events = opts.events === false ? undefined : new EventRecorder(client, this.schedulerName);
+    this.pods = factory.informerFor<Pod>('', 'pods');
+    this.nodes = factory.informerFor<Node>('', 'nodes');
+    this.services = factory.informerFor<Service>('', 'services');
+    this.replicaSets = factory.informerFor<ReplicaSet>('apps', 'replicasets');
+
+    this.nodes.addEventHandler({
+      onAdd: (n) => {
+        this.cache.upsertNode(n);
+        this.queue.moveAllToActive();
+      },
+      onUpdate: (_o, n) => {
+        this.cache.upsertNode(n);
+        this.queue.moveAllToActive();
+      },
+      onDelete: (n) => this.cache.removeNode(n.metadata.name!),
+    });
+    this.pods.addEventHandler({
+      onAdd: (p) => this.podChanged(p),
+      onUpdate: (o, p) => this.podChanged(p, o),
+      onDelete: (p) => {
+        const key = podKey(p);
+        this.queue.delete(key);
+        if (this.cache.isAssumedOrBound(key)) {
+          this.cache.removePod(key);
+          this.queue.moveAllToActive();
+        }
+      },
+    });
+  }
+
+  private responsible(p: Pod): boolean {
+    return (p.spec.schedulerName ?? 'default-scheduler') === this.schedulerName;
+  }
+
+  private podChanged(p: Pod, old?: Pod): void {
+    const key = podKey(p);
+    const terminal = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+    if (p.spec.nodeName) {
+      this.queue.delete(key);
+      if (terminal) {
+        if (this.cache.isAssumedOrBound(key)) {
+          this.cache.removePod(key);
+          this.queue.moveAllToActive();
+        }
+      } else this.cache.addPod(key, p);
+      return;
+    }
+    if (!this.responsible(p) || p.metadata.deletionTimestamp || terminal) {
+      this.queue.delete(key);
+      return;
+    }
+    if (this.cache.isAssumedOrBound(key)) return; // our binding is on its way back
+    // A parked pod comes back only when its spec changed (e.g. a toleration was added), not on our own status write.
+    if (old && this.queue.isUnschedulable(key) && JSON.stringify(old.spec) === JSON.stringify(p.spec) && JSON.stringify(old.metadata.labels) === JSON.stringify(p.metadata.labels)) return;
+    this.queue.add(key);
+  }
+
+  private spreadSelectors(p: Pod): Record<string, string>[] {
+    const out: Record<string, string>[] = [];
+    for (const s of this.services.byIndex(NAMESPACE_INDEX, p.metadata.namespace ?? '')) if (s.spec.selector && Object.keys(s.spec.selector).length > 0 && labelsMatch(s.spec.selector, p.metadata.labels)) out.push(s.spec.selector);
+    const ref = p.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'ReplicaSet');
+    const rs = ref ? this.replicaSets.get(`${p.metadata.namespace}/${ref.name}`) : undefined;
+    if (rs?.spec.selector.matchLabels) out.push(rs.spec.selector.matchLabels);
+    return out;
+  }
+
+  /** Runs the scheduling loop until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => this.queue.close(), { once: true });
+    await Promise.race([Promise.all([this.pods.synced(), this.nodes.synced(), this.services.synced(), this.replicaSets.synced()]), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+    if (signal.aborted) return;
+    log.info('Caches are synced, scheduling');
+    const flush = setInterval(() => this.queue.moveAllToActive(), this.opts.unschedulableFlushMs ?? 60_000);
+    try {
+      let sinceYield = 0;
+      for (;;) {
+        const key = await this.queue.pop();
+        if (key === undefined) break;
+        this.scheduleOne(key);
+        // Let binding responses and watch events in between cycles.
+        if (++sinceYield >= 16 || this.inFlight >= this.bindConcurrency) {
+          sinceYield = 0;
+          await new Promise((r) => setImmediate(r));
+          while (this.inFlight >= this.bindConcurrency && !signal.aborted) await new Promise<void>((r) => (this.bindSlot = r));
+        }
+      }
+    } finally {
+      clearInterval(flush);
+    }
+  }
+
+  private scheduleOne(key: string): void {
+    const pod = this.pods.get(key);
+    if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp || !this.responsible(pod) || this.cache.isAssumedOrBound(key)) return;
+    const result = this.algorithm.schedule(pod, this.cache.nodeInfos(), this.spreadSelectors(pod));
+    if (result instanceof FitError) {
+      this.stats.unschedulable++;
+      this.queue.addUnschedulable(key);
+      void this.reportUnschedulable(pod, result.message);
+      return;
+    }
+    const nodeName = result.name;
+    this.cache.assume(key, pod, nodeName);
+    this.inFlight++;
+    void this.bind(key, pod, nodeName).finally(() => {
+      this.inFlight--;
+      const w = this.bindSlot;
+      this.bindSlot = undefined;
+      w?.();
+    });
+  }
+
+  private async bind(key: string, pod: Pod, nodeName: string): Promise<void> {
+    const { namespace, name, uid } = pod.metadata;
+    try {
+      await this.client.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace!)}/pods/${encodeURIComponent(name!)}/binding`, {
+        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
+      });
+      this.stats.scheduled++;
+      this.queue.succeeded(key);
+      this.events?.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+    } catch (err) {
+      this.cache.forget(key);
+      this.stats.bindErrors++;
+      // Gone, or bound meanwhile (409): nothing to retry; the informer tells us the rest.
+      if (isNotFound(err) || isConflict(err)) return;
+      log.error('Failed to bind pod', err, { pod: key, node: nodeName });
+      this.queue.addBackoff(key);
+    }
+  }
+
+  private async reportUnschedulable(pod: Pod, message: string): Promise<void> {
+    const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (prev?.status === 'False' && prev.message === message) return; // said already
+    log.v(2, 'Unable to schedule pod', { pod: podKey(pod), err: message });
+    this.events?.record(pod, 'Warning', 'FailedScheduling', message);
+    const cond: Condition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    const conditions = [...(pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), cond];
+    try {
+      await this.client.patch(podsResource, pod.metadata.name!, { status: { conditions } }, 'merge', { namespace: pod.metadata.namespace, subresource: 'status' });
+    } catch (err) {
+      if (!isNotFound(err)) log.error('Failed to update pod condition', err, { pod: podKey(pod) });
+    }
+  }
+}
