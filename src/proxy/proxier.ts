@@ -128,14 +128,20 @@ export class Proxier {
     const ipt = this.deps.iptables!;
     const rcfg = iptablesConfig(this.cfg, this.family);
     if (full) await ipt.ensureJumpsAndCanaries(this.family === 'IPv4' && rcfg.localhostNodePorts);
-    let existing: string[] | undefined;
-    try {
-      existing = await ipt.natChains();
-    } catch (err) {
-      log.error('Failed to execute iptables-save: stale chains will not be deleted', err);
+    // Full syncs ask the kernel which chains exist; partial syncs know it from the last sync,
+    // which saves an iptables-save of the whole nat table per change.
+    let existing: Iterable<string> | undefined = full ? undefined : this.prevActiveNatChains;
+    if (!existing) {
+      try {
+        existing = await ipt.natChains();
+      } catch (err) {
+        log.error('Failed to execute iptables-save: stale chains will not be deleted', err);
+      }
     }
     const r = renderIptables({ services: this.services, endpoints: this.endpoints, node: this.node, changedServices: full ? undefined : changed, existingNatChains: existing }, rcfg);
+    this.prevActiveNatChains = undefined;
     await ipt.restore(r.text);
+    this.prevActiveNatChains = r.activeNatChains;
     this.lastPayload = r.text;
     const m = this.deps.metrics;
     m.iptablesRulesTotal.set({ table: 'filter', ip_family: this.family }, r.filterRules);
@@ -146,6 +152,7 @@ export class Proxier {
     m.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, r.noLocalEndpointsExternal);
   }
 
+  private prevActiveNatChains: Set<string> | undefined;
   private readonly fragments = new Map<string, NftFragment>();
   private stateFileFresh = false;
 
