@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProtobufDecodeError, ProtobufUnsupportedError, decodeProtobuf, encodeProtobuf, isProtobufContentType } from '../../../src/apiserver/protobuf/index.js';
@@ -199,12 +198,34 @@ describe('encodeProtobuf / decodeProtobuf round trip', () => {
   });
 });
 
-for (const minor of ['32', '33']) describeE2E(`decodes what the real kubectl 1.${minor} sends`, { commands: ['kubectl', 'openssl'] }, () => {
+// A throwaway self-signed P-256 pair (CN=kubeplane-test) for `kubectl create secret tls`, which
+// checks that the two match; fixed here so the test needs no openssl.
+const TEST_TLS_CERT = `-----BEGIN CERTIFICATE-----
+MIIBiDCCAS+gAwIBAgIUYzjzqXjlk8lXvXAO0ou5lJ7m5/wwCgYIKoZIzj0EAwIw
+GTEXMBUGA1UEAwwOa3ViZXBsYW5lLXRlc3QwIBcNMjYxMTIzMTA0NTUwWhgPMjEy
+NjEwMzAxMDQ1NTBaMBkxFzAVBgNVBAMMDmt1YmVwbGFuZS10ZXN0MFkwEwYHKoZI
+zj0CAQYIKoZIzj0DAQcDQgAEZkpqlkbUqx/kBevQFcHjNne1pU5DQ75X7xP7zE7k
+cax6QIkkduAbHWIxJRqF4VRigQHJVkF35L2xiW1oevLFEqNTMFEwHQYDVR0OBBYE
+FPX0w1oQMdCgpD8poiWlcjukIMp2MB8GA1UdIwQYMBaAFPX0w1oQMdCgpD8poiWl
+cjukIMp2MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIgflYeTWB5
+5Lqs+v9ZsENg9T8jfB+Faga5E4pF4txgtr0CIG3y9x7L3ujFLoHnQyjQIaYK9FvC
+Reh9d/jy1ksLscc8
+-----END CERTIFICATE-----
+`;
+const TEST_TLS_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg5oafDyLylk21dMKT
+WKh5mrj/RgdzkdmuoMFu/n60avGhRANCAARmSmqWRtSrH+QF69AVweM2d7WlTkND
+vlfvE/vMTuRxrHpAiSR24BsdYjElGoXhVGKBAclWQXfkvbGJbWh68sUS
+-----END PRIVATE KEY-----
+`;
+
+for (const minor of ['32', '33']) describeE2E(`decodes what the real kubectl 1.${minor} sends`, { commands: ['kubectl'] }, () => {
   let stub: KubectlStub;
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kp-proto-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=web', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'tls.crt'), TEST_TLS_CERT);
+    writeFileSync(join(dir, 'tls.key'), TEST_TLS_KEY);
     stub = await startKubectlStub({
       minor,
       handler: (req, res) => {
