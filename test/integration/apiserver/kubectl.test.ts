@@ -401,3 +401,36 @@ spec:
     expect(await ok(['get', 'cm', 'dur-0', '-o', 'jsonpath={.data.i}'])).toBe('0');
   }, 90_000);
 });
+
+describeE2E('kubeplane up', { commands: ['kubectl'] }, () => {
+  const dir = mkdtempSync(join(tmpdir(), `kp-apiserver-up-${process.pid}-`));
+  let up: ReturnType<typeof startKubeplane> | undefined;
+  afterAll(async () => {
+    if (up) await stopProcess(up);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes a kubeconfig kubectl uses with no other flag, reuses its certificates, and stops on SIGTERM', async () => {
+    const dataDir = join(dir, 'state');
+    const start = async () => {
+      up = startKubeplane(['up', '--secure-port', '0', '--data-dir', dataDir]);
+      const p = up;
+      return waitFor(() => /export KUBECONFIG=(\S+)/.exec(p.output())?.[1] ?? (p.exitCode !== null ? Promise.reject(new Error(p.output())) : undefined), { timeoutMs: 30_000, what: 'kubeplane up' });
+    };
+    const kubeconfigPath = await start();
+    expect(kubeconfigPath).toBe(join(dataDir, 'kubeconfig'));
+    expect(up!.output()).toContain('kubectl get ns');
+    const cfg = parseYaml(readFileSync(kubeconfigPath, 'utf8')) as Obj;
+    expect(cfg.clusters[0].cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const run = (args: string[]) => runCommand('/usr/bin/kubectl', ['--cache-dir', join(dir, 'cache'), ...args], { env: { KUBECONFIG: kubeconfigPath, HOME: dir } });
+    const ns = await run(['get', 'ns']);
+    expect(ns.code).toBe(0);
+    expect(ns.stdout).toMatch(/^default\s+Active/m);
+    const ca = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
+    await stopProcess(up!);
+    expect(up!.exitCode).toBe(0);
+    await start();
+    expect(readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8')).toBe(ca);
+    expect((await run(['get', 'ns', 'kube-system'])).code).toBe(0);
+  }, 90_000);
+});
