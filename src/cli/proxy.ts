@@ -88,6 +88,12 @@ export const command: Command = {
     if (opts.bool('cleanup')) return cleanup();
     const file = opts.string('objects');
     if (!file) throw new UsageError('kubeplane proxy needs --objects FILE (API-backed informers are not wired in yet)');
-    return runProxy(cfg, { objectsFile: file, stateDir: opts.string('state-dir') });
+    const { ObjectsFileError } = await import('../api/objects-file.js');
+    try {
+      return await runProxy(cfg, { objectsFile: file, stateDir: opts.string('state-dir') });
+    } catch (err) {
+      if (err instanceof ObjectsFileError) throw new UsageError(err.message);
+      throw err;
+    }
   },
 };
