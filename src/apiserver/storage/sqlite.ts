@@ -452,7 +452,14 @@ class SqliteStore implements Store {
   txn(compares: Compare[], ops: Op[]): Promise<TxnResult> {
     if (this.closed) return Promise.reject(new StorageError('Unavailable', 'store is closed'));
     const seen = new Set<string>();
+    // checked here, not in the commit: one malformed txn must not fail the others sharing it
+    for (const c of compares) {
+      if (typeof c.key !== 'string' || !Number.isSafeInteger(c.modRevision)) return Promise.reject(new StorageError('Internal', 'malformed compare in transaction'));
+    }
     for (const op of ops) {
+      if (typeof op.key !== 'string' || (op.type === 'put' ? typeof op.value !== 'string' : op.type !== 'delete')) {
+        return Promise.reject(new StorageError('Internal', 'malformed operation in transaction'));
+      }
       if (op.key === '') return Promise.reject(new StorageError('Internal', 'empty key'));
       if (seen.has(op.key)) return Promise.reject(new StorageError('Internal', `duplicate key ${op.key} in one transaction`));
       seen.add(op.key);

@@ -244,3 +244,17 @@ describe('sqlite store: interrupted compaction', () => {
     }
   });
 });
+
+describe('sqlite store: group commit isolation', () => {
+  it('a malformed transaction fails alone; the writes committed with it in the same turn succeed', async () => {
+    const store = await open(tempDir());
+    const results = await Promise.allSettled([
+      store.create('/registry/pods/ns/a', 'A'),
+      store.txn([], [{ type: 'put', key: '/registry/pods/ns/bad', value: { not: 'a string' } as unknown as string }]),
+      store.create('/registry/pods/ns/b', 'B'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((results[1] as PromiseRejectedResult).reason as StorageError).code).toBe('Internal');
+    expect((await store.range('/registry/pods/')).kvs.map((kv) => kv.value)).toEqual(['A', 'B']);
+  });
+});
