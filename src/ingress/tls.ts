@@ -1,10 +1,7 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Secret } from '../api/types.js';
+import { createCA, createServingCert } from '../pki/index.js';
 import { logger } from '../observability/log.js';
 
 const log = logger('ingress-tls');
@@ -73,20 +70,11 @@ export class CertificateStore {
 }
 
 /**
- * ingress-nginx's "Kubernetes Ingress Controller Fake Certificate": self-signed, made
- * at startup when no --default-ssl-certificate is given.
- * TODO(pki): switch to src/pki's createServingCert once it lands, dropping the openssl spawn.
+ * ingress-nginx's "Kubernetes Ingress Controller Fake Certificate": made at startup when
+ * no --default-ssl-certificate is given (a throwaway CA signs it, as ingress-nginx does).
  */
 export function generateDefaultCertificate(): KeyPair {
-  const dir = mkdtempSync(join(tmpdir(), 'kubeplane-ingress-'));
-  try {
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '365', '-subj', '/O=Acme Co/CN=Kubernetes Ingress Controller Fake Certificate', '-addext', 'subjectAltName=DNS:ingress.local', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')],
-      { stdio: 'ignore' },
-    );
-    return { cert: readFileSync(join(dir, 'tls.crt'), 'utf8'), key: readFileSync(join(dir, 'tls.key'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const ca = createCA('Kubernetes Ingress Controller Fake CA', { validityDays: 365 });
+  const leaf = createServingCert({ ca, commonName: 'Kubernetes Ingress Controller Fake Certificate', dnsNames: ['ingress.local'] });
+  return { cert: leaf.certPem, key: leaf.keyPem };
 }
