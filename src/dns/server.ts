@@ -38,8 +38,9 @@ export class DnsServer {
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
   private readonly tcpConns = new Set<net.Socket>();
-  /** encoded cluster answers by transport + query bytes after the header */
-  private readonly stored = new Map<string, Stored>();
+  /** encoded cluster answers by the query bytes after the header, one map per transport */
+  private readonly storedUdp = new Map<string, Stored>();
+  private readonly storedTcp = new Map<string, Stored>();
   private fastPath: boolean;
 
   constructor(
@@ -53,7 +54,8 @@ export class DnsServer {
 
   /** Drops every stored answer; called on each record-index change. */
   invalidate(): void {
-    this.stored.clear();
+    this.storedUdp.clear();
+    this.storedTcp.clear();
   }
 
   get address(): { host: string; port: number } {
@@ -96,7 +98,7 @@ export class DnsServer {
   /** The fast path: a stored reply for exactly these query bytes, or undefined. */
   tryStored(msg: Buffer, transport: Transport): Buffer | undefined {
     if (!this.fastPath || msg.length < 17 || (msg[2]! & 0xf8) !== 0) return undefined;
-    const s = this.stored.get((transport === 'udp' ? 'u' : 't') + msg.toString('latin1', 12));
+    const s = (transport === 'udp' ? this.storedUdp : this.storedTcp).get(msg.toString('latin1', 12));
     if (!s) return undefined;
     const out = Buffer.allocUnsafe(s.reply.length);
     s.reply.copy(out);
@@ -154,8 +156,9 @@ export class DnsServer {
     if (series) this.metrics!.count(series, seconds);
     if (block.logQueries) log.info('Query', { remote: remoteAddress, proto: transport, qname: q.qname + '.', qtype: typeName(q.qtype), rcode: rcodeName(w.reply.readUInt16BE(2) & 0xf), size: w.reply.length, duration: `${seconds.toFixed(6)}s` });
     if (w.storable && this.fastPath) {
-      if (this.stored.size >= MAX_STORED) this.stored.clear();
-      this.stored.set((transport === 'udp' ? 'u' : 't') + msg.toString('latin1', 12), { reply: w.reply, series });
+      const stored = transport === 'udp' ? this.storedUdp : this.storedTcp;
+      if (stored.size >= MAX_STORED) stored.clear();
+      stored.set(msg.toString('latin1', 12), { reply: w.reply, series });
     }
     return w.reply;
   }

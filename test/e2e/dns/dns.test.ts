@@ -64,7 +64,10 @@ describeE2E('kubeplane dns with dig', { commands: ['dig'] }, () => {
       expect((await dig(port, `10-244-0-5.testns.pod.${Z}`, 'A', opt)).answer).toEqual([`10-244-0-5.testns.pod.${Z}. 30 IN A 10.244.0.5`]);
       // ExternalName: the CNAME, and the target resolved through forward
       const ext = await dig(port, `ext.testns.svc.${Z}`, 'A', opt);
-      expect(ext.answer).toEqual([`ext.testns.svc.${Z}. 30 IN CNAME example.net.`, 'example.net. 300 IN A 192.0.2.1']);
+      // (the second transport's lookup of the target may come from the cache, a second older)
+      expect(ext.answer).toHaveLength(2);
+      expect(ext.answer[0]).toBe(`ext.testns.svc.${Z}. 30 IN CNAME example.net.`);
+      expect(ext.answer[1]).toMatch(/^example\.net\. (300|299|298) IN A 192\.0\.2\.1$/);
     });
 
     it(`gives CoreDNS's negative answers over ${transport}`, async () => {
