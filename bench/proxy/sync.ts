@@ -3,7 +3,8 @@
 // Runs itself inside a scratch network namespace (root), which it deletes at the end.
 // For each size and mode: first full sync, a no-op sync, adding one service (event -> kernel
 // programmed), the pure render time, and the bare `nft -f` / `iptables-restore` time of the
-// same full payload fed directly to an empty namespace; ratio = (our sync - bare) / bare.
+// same full payload fed directly to an empty namespace, once before and once after our sync;
+// overhead = (our sync - mean bare) / mean bare.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EndpointSlice, Service } from '../../src/api/types.js';
@@ -72,7 +73,7 @@ async function cleanKernel(): Promise<void> {
 async function main(): Promise<void> {
   const sizes = arg('services', '1000,10000').split(',').map(Number);
   const modes = arg('modes', 'nftables,iptables').split(',') as ('nftables' | 'iptables')[];
-  console.log('mode      services  full-sync-ms  bare-kernel-ms  overhead  render-ms  noop-sync-ms  noop-ops  add-one-ms  add-one-ops  peak-rss-MiB');
+  console.log('mode      services  full-sync-ms  bare-before/after  overhead  render-ms  noop-sync-ms  noop-ops  add-one-ms  add-one-ops  peak-rss-MiB');
   for (const mode of modes) {
     for (const n of sizes) {
       await cleanKernel();
@@ -84,6 +85,24 @@ async function main(): Promise<void> {
         proxier.onService(undefined, s);
         proxier.onEndpointSlice(undefined, slice(i));
       }
+      // Reference run first: the same payload fed straight to the kernel (rendered offline here,
+      // so the reference never includes our runner), then the namespace is emptied again.
+      const { nftablesConfig: nc, iptablesConfig: ic } = await import('../../src/proxy/render.js');
+      const { renderNftables: rn } = await import('../../src/proxy/nftables/render.js');
+      const { renderIptables: ri } = await import('../../src/proxy/iptables/render.js');
+      const { stateFromObjects } = await import('../../src/proxy/model/snapshot.js');
+      const { nftTransaction: nt } = await import('../../src/proxy/runner/nftables.js');
+      const refObjs = [];
+      for (let i = 0; i < n; i++) {
+        const s = service(i);
+        s.spec.ports![0]!.nodePort = 30000 + (i % 2000);
+        refObjs.push(s, slice(i));
+      }
+      const refState = stateFromObjects(refObjs, 'IPv4', 'bench-node');
+      const refPayload = mode === 'nftables' ? nt(undefined, rn(refState, nc(c, 'IPv4'))) : ri(refState, ic(c, 'IPv4')).text;
+      refObjs.length = 0;
+      const [bareBeforeMs] = await time(() => (mode === 'nftables' ? execProgram('nft', ['-f', '-'], refPayload) : execProgram('iptables-nft-restore', ['--noflush'], refPayload)));
+      await cleanKernel();
       const [fullMs] = await time(() => proxier.sync());
       const payload = proxier.lastPayload;
       const renderStart = performance.now();
@@ -117,9 +136,10 @@ async function main(): Promise<void> {
       const [bareMs, r] = await time(() => (mode === 'nftables' ? execProgram('nft', ['-f', '-'], payload) : execProgram('iptables-nft-restore', ['--noflush'], payload)));
       if (r.code !== 0) console.error(`bare load failed: ${r.stderr.slice(0, 300)}`);
       const rss = process.resourceUsage().maxRSS / 1024;
-      const overhead = ((fullMs - bareMs) / bareMs) * 100;
+      const bareRef = (bareMs + bareBeforeMs) / 2;
+      const overhead = ((fullMs - bareRef) / bareRef) * 100;
       console.log(
-        `${mode.padEnd(9)} ${String(n).padStart(8)}  ${fullMs.toFixed(0).padStart(12)}  ${bareMs.toFixed(0).padStart(14)}  ${(overhead.toFixed(1) + '%').padStart(8)}  ${renderMs.toFixed(0).padStart(9)}  ${noopMs.toFixed(1).padStart(12)}  ${String(noopOps).padStart(8)}  ${addMs.toFixed(1).padStart(10)}  ${String(addOps).padStart(11)}  ${rss.toFixed(0).padStart(12)}`,
+        `${mode.padEnd(9)} ${String(n).padStart(8)}  ${fullMs.toFixed(0).padStart(12)}  ${(bareBeforeMs.toFixed(0) + '/' + bareMs.toFixed(0)).padStart(14)}  ${(overhead.toFixed(1) + '%').padStart(8)}  ${renderMs.toFixed(0).padStart(9)}  ${noopMs.toFixed(1).padStart(12)}  ${String(noopOps).padStart(8)}  ${addMs.toFixed(1).padStart(10)}  ${String(addOps).padStart(11)}  ${rss.toFixed(0).padStart(12)}`,
       );
     }
   }
