@@ -10,4 +10,6 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   proxy: { summary: "Program the node's kernel for Services, as kube-proxy does", load: async () => (await import('./proxy.js')).command },
   dns: { summary: 'Serve cluster DNS, as CoreDNS with the kubernetes plugin does', load: async () => (await import('./dns.js')).command },
   ingress: { summary: 'Route HTTP(S) by host and path to Service endpoints, as an Ingress controller', load: async () => (await import('./ingress.js')).command },
+  'controller-manager': { summary: 'Run the controllers: EndpointSlice, Endpoints, node IPAM, ReplicaSet, Deployment, DaemonSet, garbage collector', load: async () => (await import('./controller-manager.js')).command },
+  scheduler: { summary: 'Assign pods to nodes, as kube-scheduler does with its default plugins', load: async () => (await import('./scheduler.js')).command },
 };
