@@ -23,16 +23,16 @@ export function stepsArb(opts: { compact: boolean }): fc.Arbitrary<Step[]> {
 
 const step = (opts: { compact: boolean }): fc.Arbitrary<Step> =>
   fc.oneof<fc.Arbitrary<Step>[]>(
-  fc.record({ kind: fc.constant('create' as const), key: fc.nat(keyCount - 1), value: fc.string({ maxLength: 6 }) }),
-  fc.record({ kind: fc.constant('update' as const), key: fc.nat(keyCount - 1), value: fc.string({ maxLength: 6 }), stale: fc.boolean() }),
-  fc.record({ kind: fc.constant('delete' as const), key: fc.nat(keyCount - 1), conditional: fc.boolean() }),
-  fc.record({
-    kind: fc.constant('txn' as const),
-    ops: fc.uniqueArray(fc.record({ key: fc.nat(keyCount - 1), del: fc.boolean(), value: fc.string({ maxLength: 4 }) }), { selector: (o) => o.key, maxLength: 3 }),
-    breakCompare: fc.boolean(),
-  }),
-  ...(opts.compact ? [fc.record({ kind: fc.constant('compact' as const), back: fc.nat(4) })] : []),
-);
+    fc.record({ kind: fc.constant('create' as const), key: fc.nat(keyCount - 1), value: fc.string({ maxLength: 6 }) }),
+    fc.record({ kind: fc.constant('update' as const), key: fc.nat(keyCount - 1), value: fc.string({ maxLength: 6 }), stale: fc.boolean() }),
+    fc.record({ kind: fc.constant('delete' as const), key: fc.nat(keyCount - 1), conditional: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('txn' as const),
+      ops: fc.uniqueArray(fc.record({ key: fc.nat(keyCount - 1), del: fc.boolean(), value: fc.string({ maxLength: 4 }) }), { selector: (o) => o.key, maxLength: 3 }),
+      breakCompare: fc.boolean(),
+    }),
+    ...(opts.compact ? [fc.record({ kind: fc.constant('compact' as const), back: fc.nat(4) })] : []),
+  );
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
