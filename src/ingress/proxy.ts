@@ -12,6 +12,7 @@ import type { PathRoute, BackendTarget } from './routes.js';
 import { DEFAULT_ANNOTATIONS as defaultAnnotations, type IngressAnnotations } from './annotations.js';
 import { EndpointHealth, Upstreams, type Upstream } from './upstreams.js';
 import type { UpstreamEndpoint } from './endpoints.js';
+import { GrpcUpstreams } from './grpc.js';
 import { clientAddress, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { applyCors, chooseCanary, LimitState, pickAffinity, rewritePath, sourceAllowed } from './policy.js';
 import type { IngressMetrics } from './metrics.js';
@@ -165,7 +166,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     return this.upstream!.endpoints.some((e) => !this.tried!.includes(e.origin));
   }
 
+  private finished = false;
+
   finish(status: number): void {
+    if (this.finished) return;
+    this.finished = true;
     if (this.endpoint) this.proxy.health.end(this.endpoint.origin);
     this.proxy.limits.release(this);
     const m = this.proxy.metrics;
@@ -205,6 +210,7 @@ export class Proxy {
   readonly health = new EndpointHealth();
   readonly limits = new LimitState();
   readonly pools = new Pools();
+  readonly grpc = new GrpcUpstreams();
   readonly upstreams: Upstreams;
   readonly metrics: IngressMetrics | undefined;
   private readonly defaultBackend: BackendTarget | undefined;
@@ -298,6 +304,7 @@ export class Proxy {
       bodyTimeout: a.readTimeout,
       blocking: false,
     };
+    if (a.backendProtocol === 'GRPC') return this.forwardGrpc(ex, upstream, headers);
     if (a.affinity) {
       const chosen = pickAffinity(a.affinity, req.headers.cookie, upstream);
       if (chosen.endpoint) ex.endpoint = chosen.endpoint;
@@ -306,6 +313,18 @@ export class Proxy {
     (res as unknown as { [kExchange]: Exchange })[kExchange] = ex;
     res.once('close', onClientClose);
     this.send(ex);
+  }
+
+  private forwardGrpc(ex: Exchange, upstream: Upstream, headers: Record<string, string | string[]>): void {
+    const a = ex.route.annotations;
+    const ep = upstream.pick(a.loadBalance, this.health, undefined);
+    if (!ep) {
+      this.reply(ex.res, 503);
+      return ex.finish(503);
+    }
+    ex.endpoint = ep;
+    this.health.begin(ep.origin);
+    this.grpc.forward(ex.req, ex.res, ep.origin, ex.opts!.path, headers, { connect: a.connectTimeout, read: a.readTimeout }, (status) => ex.finish(status));
   }
 
   /** Dispatches (or re-dispatches after a connect failure) to the next endpoint. */
@@ -369,6 +388,7 @@ export class Proxy {
   }
 
   async close(): Promise<void> {
+    this.grpc.close();
     await this.pools.close();
   }
 }

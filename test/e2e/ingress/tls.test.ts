@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
-import { connect as h2connect } from 'node:http2';
+import { connect as h2connect, createServer as createH2cServer, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeE2E } from '../../helpers/e2e.js';
 import { runCommand, waitFor } from '../../helpers/cli.js';
@@ -29,8 +30,25 @@ describeE2E('kubeplane ingress TLS', { commands: ['openssl', 'curl'] }, () => {
   const a = selfSigned(dir, 'a', ['a.tls.test']);
   const b = selfSigned(dir, 'b', ['b.tls.test', '*.wild.tls.test']);
 
+  // A gRPC-shaped backend over h2c: echoes the request body, ends with grpc-status trailers.
+  let grpcServer: Http2Server | undefined;
+  let grpcPort = 0;
+
   beforeAll(async () => {
     await web.start();
+    grpcServer = createH2cServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/grpc', 'x-seen-te': String(req.headers.te), 'x-seen-authority': String(req.headers[':authority']) });
+        res.addTrailers({ 'grpc-status': '0', 'grpc-message': 'ok' });
+        res.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((r) => grpcServer!.listen(0, '127.0.0.1', () => r()));
+    grpcPort = (grpcServer.address() as AddressInfo).port;
+    const grpcPod = new EchoBackend('grpc-pod', 'grpc');
+    grpcPod.port = grpcPort;
     objects = [
       ingressClass,
       ...serviceObjects({ service: 'web', pods: [web] }),
@@ -41,6 +59,8 @@ describeE2E('kubeplane ingress TLS', { commands: ['openssl', 'curl'] }, () => {
       ing('no-redirect', { tls: [{ hosts: ['nr.tls.test'], secretName: 'a-tls' }], rules: [rule('nr.tls.test', [['/', 'Prefix', 'web']])] }, { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' }),
       ing('force', { rules: [rule('force.tls.test', [['/', 'Prefix', 'web']])] }, { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' }),
       ing('plain', { rules: [rule('plain.tls.test', [['/', 'Prefix', 'web']])] }),
+      ...serviceObjects({ service: 'grpc', pods: [grpcPod] }),
+      ing('grpc', { tls: [{ hosts: ['grpc.tls.test'], secretName: 'a-tls' }], rules: [rule('grpc.tls.test', [['/', 'Prefix', 'grpc']])] }, { 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' }),
     ];
     writeObjects(objectsPath, objects);
     ingress = await startIngress(objectsPath);
@@ -48,6 +68,7 @@ describeE2E('kubeplane ingress TLS', { commands: ['openssl', 'curl'] }, () => {
 
   afterAll(async () => {
     await ingress?.stop();
+    await new Promise<void>((r) => (grpcServer ? grpcServer.close(() => r()) : r()));
     await web.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -92,6 +113,31 @@ describeE2E('kubeplane ingress TLS', { commands: ['openssl', 'curl'] }, () => {
       const echo = JSON.parse(body) as { url: string; headers: Record<string, string> };
       expect(echo.url).toBe('/h2');
       expect(echo.headers.host).toBe('a.tls.test');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('backend-protocol GRPC: HTTP/2 to the pod, body and grpc-status trailers passed through', async () => {
+    const client = h2connect(`https://127.0.0.1:${ingress!.httpsPort}`, { servername: 'grpc.tls.test', rejectUnauthorized: false });
+    try {
+      const got = await new Promise<{ headers: Record<string, unknown>; trailers: Record<string, unknown>; body: string }>((resolve, reject) => {
+        const req = client.request({ ':method': 'POST', ':path': '/helloworld.Greeter/SayHello', ':authority': 'grpc.tls.test', 'content-type': 'application/grpc', te: 'trailers' });
+        let headers: Record<string, unknown> = {};
+        let trailers: Record<string, unknown> = {};
+        let body = '';
+        req.on('response', (h) => (headers = h));
+        req.on('trailers', (t) => (trailers = t));
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => resolve({ headers, trailers, body }));
+        req.on('error', reject);
+        req.end('\x00\x00\x00\x00\x05hello');
+      });
+      expect(got.headers[':status']).toBe(200);
+      expect(got.headers['x-seen-te']).toBe('trailers');
+      expect(got.headers['x-seen-authority']).toBe('grpc.tls.test');
+      expect(got.body).toBe('\x00\x00\x00\x00\x05hello');
+      expect(got.trailers['grpc-status']).toBe('0');
     } finally {
       client.close();
     }
