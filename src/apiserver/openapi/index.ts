@@ -173,6 +173,10 @@ export function duplicateFields(json: string): string[] {
 export interface FieldValidationResult {
   /** Messages such as `unknown field "spec.bogus"`, `duplicate field "spec.type"`. */
   problems: string[];
+  /** Paths of unknown fields (what fieldValidation=Ignore/Warn drop), e.g. spec.ports[0].bogus. */
+  unknown: string[];
+  /** Paths of keys repeated in the raw JSON. */
+  duplicates: string[];
   /** For fieldValidation=Strict: the 400 BadRequest message, when there are problems. */
   strictError?: string;
 }
@@ -183,7 +187,9 @@ export interface FieldValidationResult {
  * `Warning: 299 - "<problem>"` header; Strict answers 400 with strictError.
  */
 export function validateFields(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, obj: unknown, rawJson?: string): FieldValidationResult {
-  const problems = [...(rawJson === undefined ? [] : duplicateFields(rawJson).map((p) => `duplicate field ${JSON.stringify(p)}`)), ...unknownFields(info, obj).map((p) => `unknown field ${JSON.stringify(p)}`)];
-  if (problems.length === 0) return { problems };
-  return { problems, strictError: `${info.kind} in version ${JSON.stringify(info.version)} cannot be handled as a ${info.kind}: strict decoding error: ${problems.join(', ')}` };
+  const duplicates = rawJson === undefined ? [] : duplicateFields(rawJson);
+  const unknown = unknownFields(info, obj);
+  const problems = [...duplicates.map((p) => `duplicate field ${JSON.stringify(p)}`), ...unknown.map((p) => `unknown field ${JSON.stringify(p)}`)];
+  if (problems.length === 0) return { problems, unknown, duplicates };
+  return { problems, unknown, duplicates, strictError: `${info.kind} in version ${JSON.stringify(info.version)} cannot be handled as a ${info.kind}: strict decoding error: ${problems.join(', ')}` };
 }

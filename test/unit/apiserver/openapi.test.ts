@@ -92,9 +92,11 @@ describe('validateFields', () => {
     const raw = '{"apiVersion":"v1","kind":"Service","metadata":{"name":"a"},"spec":{"type":"A","type":"B","bogus":1}}';
     expect(validateFields(services, JSON.parse(raw), raw)).toEqual({
       problems: ['duplicate field "spec.type"', 'unknown field "spec.bogus"'],
+      unknown: ['spec.bogus'],
+      duplicates: ['spec.type'],
       strictError: 'Service in version "v1" cannot be handled as a Service: strict decoding error: duplicate field "spec.type", unknown field "spec.bogus"',
     });
-    expect(validateFields(services, { metadata: {}, spec: {} })).toEqual({ problems: [] });
+    expect(validateFields(services, { metadata: {}, spec: {} })).toEqual({ problems: [], unknown: [], duplicates: [] });
   });
 });
 
