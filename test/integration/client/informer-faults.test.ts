@@ -10,7 +10,8 @@ import { resourceFor } from '../../../src/api/resources.js';
 import { RestClient } from '../../../src/client/rest.js';
 import { ApiInformerFactory, type ApiInformer } from '../../../src/client/api-informers.js';
 import type { ClientConfig } from '../../../src/client/config.js';
-import { isAlreadyExists } from '../../../src/client/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../../src/client/errors.js';
+import { LeaderElector } from '../../../src/client/leaderelection.js';
 import { kubeplaneBin, startKubeplane, stopProcess, waitFor } from '../../helpers/cli.js';
 import { TcpRelay } from './tcp-relay.js';
 import { openSqliteStore } from '../../../src/apiserver/storage/sqlite.js';
@@ -81,8 +82,11 @@ async function waitReady(): Promise<void> {
         await probe.close();
       }
     },
-    { timeoutMs: 30_000, what: 'kubeplane apiserver to be ready' },
-  );
+    // generous: the machines these run on can be heavily loaded
+    { timeoutMs: 90_000, intervalMs: 250, what: 'kubeplane apiserver to be ready' },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\nserver output:\n${server?.output() ?? ''}`);
+  });
 }
 
 async function freshList(): Promise<string[]> {
@@ -135,7 +139,7 @@ describe('API-backed informer against a real kubeplane apiserver', () => {
     await direct.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }).catch((e: unknown) => {
       if (!isAlreadyExists(e)) throw e;
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await factory?.stop();
@@ -144,7 +148,7 @@ describe('API-backed informer against a real kubeplane apiserver', () => {
     await relay?.stop();
     if (server) await stopProcess(server);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   afterEach(async () => {
     await factory?.stop();
@@ -157,7 +161,7 @@ describe('API-backed informer against a real kubeplane apiserver', () => {
     return factory.informerFor<ConfigMap>('', 'configmaps');
   }
 
-  it('survives the server being restarted mid-watch, keeping its cache while the server is away', async () => {
+  it('survives the server being restarted mid-watch, keeping its cache while the server is away', { timeout: 180_000 }, async () => {
     for (let i = 0; i < 5; i++) await put(`restart-${i}`, { v: '1' });
     const inf = informer();
     await factory.start();
@@ -179,7 +183,7 @@ describe('API-backed informer against a real kubeplane apiserver', () => {
     expect(inf.reflector.stats.watchErrors).toBeGreaterThan(0);
   });
 
-  it('relists after a compaction makes its resourceVersion too old (410), delivering only the differences', async () => {
+  it('relists after a compaction makes its resourceVersion too old (410), delivering only the differences', { timeout: 180_000 }, async () => {
     for (let i = 0; i < 5; i++) await put(`compact-${i}`, { v: '1' });
     const inf = informer();
     const events: string[] = [];
@@ -219,7 +223,7 @@ describe('API-backed informer against a real kubeplane apiserver', () => {
     expect(events).toContain('update compact-0');
   });
 
-  it('recovers from a connection cut in the middle of a chunk, losing and repeating nothing', async () => {
+  it('recovers from a connection cut in the middle of a chunk, losing and repeating nothing', { timeout: 180_000 }, async () => {
     const inf = informer();
     const seen: string[] = [];
     inf.addEventHandler({ onUpdate: (_a, b) => seen.push(`${b.metadata.name}=${b.data?.v}`) });
@@ -232,9 +236,68 @@ describe('API-backed informer against a real kubeplane apiserver', () => {
     await put('cut-big', { v: '2', pad: 'é'.repeat(100) });
     await expectConverged(inf);
     expect(seen).toEqual(['cut-big=1', 'cut-big=2']);
+    expect(inf.reflector.stats.watchErrors).toBeGreaterThan(0);
+    expect(inf.reflector.stats.lists).toBe(1);
   });
 
-  it('a slow consumer (slow handler and a trickling connection) still ends equal to a fresh list', async () => {
+  it('a label-selected informer sees an object leave when its label stops matching', { timeout: 180_000 }, async () => {
+    factory = new ApiInformerFactory(viaRelay, { namespace: NS });
+    const inf = factory.informerFor<ConfigMap>('', 'configmaps', { labelSelector: 'tier=web' });
+    const deleted: string[] = [];
+    inf.addEventHandler({ onDelete: (o) => deleted.push(o.metadata.name!) });
+    await direct.create<ConfigMap>(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sel-a', namespace: NS, labels: { tier: 'web' } } });
+    await direct.create<ConfigMap>(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sel-b', namespace: NS, labels: { tier: 'db' } } });
+    await factory.start();
+    await inf.synced();
+    expect(inf.list().map((o) => o.metadata.name)).toEqual(['sel-a']);
+    const a = await direct.get<ConfigMap>(configmaps, 'sel-a', { namespace: NS });
+    await direct.update<ConfigMap>(configmaps, { ...a, metadata: { ...a.metadata, labels: { tier: 'db' } } });
+    await waitFor(() => deleted.includes('sel-a'), { what: 'sel-a to leave the selection' });
+    expect(inf.list()).toEqual([]);
+  });
+
+  it('REST errors from the real server carry their Status code and reason', { timeout: 180_000 }, async () => {
+    expect(isNotFound(await direct.get(configmaps, 'no-such', { namespace: NS }).catch((e: unknown) => e))).toBe(true);
+    const cm = await put('errs', { v: '1' });
+    const dup = await direct.create<ConfigMap>(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'errs', namespace: NS } }).catch((e: unknown) => e);
+    expect(isAlreadyExists(dup)).toBe(true);
+    await put('errs', { v: '2' });
+    const stale = await direct.update<ConfigMap>(configmaps, { ...cm, data: { v: '3' } }).catch((e: unknown) => e);
+    expect(isConflict(stale)).toBe(true);
+  });
+
+  it('leader election on a real Lease: one leader at a time, handover when it releases', { timeout: 180_000 }, async () => {
+    const leases = resourceFor('coordination.k8s.io', 'leases')!;
+    const leading = new Set<string>();
+    const make = (identity: string) =>
+      new LeaderElector(direct, {
+        namespace: NS,
+        name: 'kp-client-test',
+        identity,
+        leaseDurationMs: 3000,
+        renewDeadlineMs: 2000,
+        retryPeriodMs: 300,
+        releaseOnCancel: true,
+        callbacks: { onStartedLeading: () => leading.add(identity), onStoppedLeading: () => leading.delete(identity) },
+      });
+    const acA = new AbortController();
+    const acB = new AbortController();
+    const runA = make('a').run(acA.signal);
+    await waitFor(() => leading.has('a'), { what: 'a to lead' });
+    const runB = make('b').run(acB.signal);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect([...leading]).toEqual(['a']);
+    acA.abort();
+    await runA;
+    await waitFor(() => leading.has('b'), { what: 'b to take over' });
+    expect([...leading]).toEqual(['b']);
+    const lease = await direct.get<import('../../../src/api/types.js').Lease>(leases, 'kp-client-test', { namespace: NS });
+    expect(lease.spec.holderIdentity).toBe('b');
+    acB.abort();
+    await runB;
+  });
+
+  it('a slow consumer (slow handler and a trickling connection) still ends equal to a fresh list', { timeout: 180_000 }, async () => {
     const inf = informer();
     inf.addEventHandler({
       onUpdate: () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5),
