@@ -10,7 +10,7 @@ import { fieldsForObject, isEverything, matchesFields, matchesLabels, type Field
 import { updateManagedFields } from '../patch/index.js';
 import { StorageError, type Compare, type KeyValue, type Op, type Store } from '../storage/interface.js';
 import { ApiError, OBJECT_MODIFIED, alreadyExists, badRequest, conflict, expired, forbidden, internalError, notFound, tooLargeResourceVersion } from '../errors.js';
-import { clone, decodeObject, encodeObject, jsonEqual, listPrefix, objectKey } from './codec.js';
+import { clone, decodeObject, encodeObject, jsonEqual, listPrefix, objectKey, rawWithRevision } from './codec.js';
 import { allowsCreateOnUpdate, podIsTerminal, prepareForCreate, prepareForUpdate } from './strategy.js';
 import type { ServiceAllocator } from './services.js';
 import { logger } from '../../observability/log.js';
@@ -35,10 +35,13 @@ export interface ListQuery {
   continue?: string;
   resourceVersion?: string;
   resourceVersionMatch?: string;
+  /** return items as JSON text (in `raw`) instead of objects */
+  raw?: boolean;
 }
 
 export interface ListResult {
   items: KubeObject[];
+  raw?: string[];
   resourceVersion: string;
   continue?: string;
   remainingItemCount?: number;
@@ -156,29 +159,33 @@ export class Registry {
     }
     const filtering = !!(q.labelSelector && !isEverything(q.labelSelector)) || !!(q.fieldSelector && q.fieldSelector.requirements.length > 0);
     const items: KubeObject[] = [];
+    const raw: string[] = [];
+    let count = 0;
     let readAt: number | undefined = revision;
     let more = false;
     let remaining: number | undefined;
     let lastKey: string | undefined;
     try {
       for (;;) {
-        const chunk = limit === 0 ? 0 : filtering ? Math.max(limit * 2, 200) : limit - items.length;
+        const chunk = limit === 0 ? 0 : filtering ? Math.max(limit * 2, 200) : limit - count;
         const res = await this.store.range(prefix, { revision: readAt, startKey, limit: chunk });
         readAt = res.revision;
         let stoppedEarly = false;
         for (const kv of res.kvs) {
-          const obj = decodeObject(kv);
-          if (!filtering || matches(info, obj, q.labelSelector, q.fieldSelector)) {
-            items.push(obj);
+          const obj = q.raw && !filtering ? undefined : decodeObject(kv);
+          if (!filtering || matches(info, obj!, q.labelSelector, q.fieldSelector)) {
+            if (q.raw) raw.push(rawWithRevision(kv));
+            else items.push(obj!);
+            count++;
             lastKey = kv.key;
-            if (limit > 0 && items.length >= limit) {
+            if (limit > 0 && count >= limit) {
               stoppedEarly = kv !== res.kvs[res.kvs.length - 1] || res.more;
               if (!filtering && kv === res.kvs[res.kvs.length - 1]) remaining = res.remaining;
               break;
             }
           }
         }
-        if (limit > 0 && items.length >= limit) {
+        if (limit > 0 && count >= limit) {
           more = stoppedEarly;
           break;
         }
@@ -194,7 +201,7 @@ export class Registry {
       if (e instanceof StorageError && e.code === 'Compacted') throw expired(`too old resource version: ${q.resourceVersion} (${await this.store.compactedRevision()})`);
       throw storageToApiError(e);
     }
-    const out: ListResult = { items, resourceVersion: String(readAt) };
+    const out: ListResult = { items, resourceVersion: String(readAt), ...(q.raw ? { raw } : {}) };
     if (more && lastKey) {
       out.continue = encodeContinue(readAt!, lastKey.slice(prefix.length) + '\x00');
       if (remaining !== undefined && remaining > 0) out.remainingItemCount = remaining;
