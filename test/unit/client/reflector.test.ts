@@ -188,6 +188,18 @@ describe('Reflector against a scripted server', () => {
     expect(factory.informerFor('', 'configmaps')).not.toBe(inf);
   });
 
+  it('waitForCacheSync resolves true once every informer listed, false when given up on first', async () => {
+    factory.informerFor('', 'configmaps');
+    await factory.start();
+    expect(await factory.waitForCacheSync()).toBe(true);
+    const f = new ApiInformerFactory(client, { namespace: 'default', reflector: { backoff: { initialMs: 50, maxMs: 50 } } });
+    server.failLists.push(...Array<number>(1000).fill(500));
+    f.informerFor('', 'configmaps');
+    await f.start();
+    expect(await f.waitForCacheSync(AbortSignal.timeout(300))).toBe(false);
+    await f.stop();
+  });
+
   it('stop() ends a reflector that is waiting out a backoff', async () => {
     const f = new ApiInformerFactory(client, { namespace: 'default', reflector: { backoff: { initialMs: 60_000, maxMs: 60_000 } } });
     server.failLists.push(500);
