@@ -101,6 +101,8 @@ export class Proxier {
     } catch (err) {
       this.needFullSync = true;
       this.lastSyncOK = false;
+      // Our mirror of the kernel may be ahead of it now: the next full sync rewrites everything.
+      this.prevNft = undefined;
       if (err instanceof RestoreError) {
         log.error('Failed to apply proxy rules', err, { ipFamily: this.family, line: err.line, rules: err.context });
       } else log.error('Failed to sync proxy rules', err, { ipFamily: this.family });
@@ -161,12 +163,16 @@ export class Proxier {
     const ncfg = nftablesConfig(this.cfg, this.family);
     const input = { endpoints: this.endpoints, node: this.node };
     if (full || !this.prevNft) {
+      // What we believe the kernel holds now; a periodic full resync reconciles against it
+      // when the kernel's chain list still matches, instead of rewriting every chain.
+      const mirror = this.prevNft ? mergeFragments(emptyNftState(ncfg), this.fragments.values()) : undefined;
       this.fragments.clear();
       for (const key of [...this.services.keys()].sort()) this.fragments.set(key, renderServicePortFragment(this.services.get(key)!, input, ncfg));
       const state = mergeFragments(emptyNftState(ncfg), this.fragments.values());
       let prev: NftState | undefined;
       const existing = (await nft.chains()) ?? [];
-      if (this.first && this.deps.stateFile) {
+      if (mirror && sameSet(existing, [...mirror.baseChains, ...mirror.chains.keys()])) prev = mirror;
+      else if (this.first && this.deps.stateFile) {
         // After a restart, what we programmed last time is still in the kernel: diff against it
         // (when the kernel still matches it) instead of rewriting every chain.
         const saved = loadNftState(this.deps.stateFile);

@@ -80,4 +80,34 @@ describeE2E('proxy runners', { netns: true, commands: ['nft', 'iptables-restore'
     expect(after).toContain('-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT');
     expect(inNs(ns, 'nft', ['list', 'tables'])).not.toContain('kube-proxy');
   });
+  it('nftables periodic full resync sends nothing when the kernel matches, and repairs a deleted chain', () => {
+    const ns = scratch('rsy');
+    const out = runInNs(
+      ns,
+      `import { Proxier } from '${dist}/proxier.js';
+       import { ProxyMetrics } from '${dist}/metrics.js';
+       import { NftablesRunner } from '${dist}/runner/nftables.js';
+       import { readObjectsFile } from '${process.cwd()}/dist/api/objects-file.js';
+       import { execFileSync } from 'node:child_process';
+       const cfg = { mode: 'nftables', nodeName: 'test-node', nodeIPs: ['192.168.0.2'], clusterCIDRs: ['10.0.0.0/8'], serviceCIDRs: [], masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: [], localhostNodePorts: true, minSyncPeriodMs: 0, syncPeriodMs: 30000, healthzBindAddress: '', metricsBindAddress: '' };
+       const p = new Proxier('IPv4', cfg, { metrics: new ProxyMetrics(), nftables: new NftablesRunner('ip') }, () => {});
+       for (const o of readObjectsFile('${process.cwd()}/test/unit/proxy/testdata/overall.json')) {
+         if (o.kind === 'Service') p.onService(undefined, o);
+         if (o.kind === 'EndpointSlice') p.onEndpointSlice(undefined, o);
+       }
+       await p.sync();
+       const first = p.lastPayload.split('\\n').filter(Boolean).length;
+       p.forceFullSync(); await p.sync();
+       const resync = p.lastPayload.split('\\n').filter(Boolean).length;
+       const chain = 'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80';
+       execFileSync('nft', ['-f', '-'], { input: 'flush chain ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80\\ndelete element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 }\\ndelete chain ip kube-proxy ' + chain + '\\n' });
+       p.forceFullSync(); await p.sync();
+       const listing = execFileSync('nft', ['list', 'table', 'ip', 'kube-proxy'], { encoding: 'utf8' });
+       console.log(JSON.stringify({ first, resync, repaired: listing.includes('dnat to 10.180.0.1:80') && listing.includes('172.30.0.41 . tcp . 80 : goto service-ULMVA6XW') }));`,
+    );
+    const r = JSON.parse(out) as { first: number; resync: number; repaired: boolean };
+    expect(r.first).toBeGreaterThan(50);
+    expect(r.resync).toBe(0);
+    expect(r.repaired).toBe(true);
+  });
 });
