@@ -20,6 +20,8 @@ export interface FieldExtras {
   required?: boolean;
   /** JSON hoists the embedded struct's fields (Go embedding), protobuf keeps it as one message. */
   inline?: boolean;
+  /** Allowed values, as upstream's schema lists them (kubectl explain prints them). */
+  enum?: string[];
 }
 
 export type FieldTuple = [type: string, proto: number, description: string, extras?: FieldExtras];
@@ -140,7 +142,7 @@ export const DEFINITIONS: Record<string, Definition> = {
   [C + 'NamespaceStatus']: {
     description: 'Information about the observed status of a namespace.',
     fields: {
-      phase: ['string', 1, 'Current lifecycle phase of the namespace: Active or Terminating.'],
+      phase: ['string', 1, 'Current lifecycle phase of the namespace: Active or Terminating.', { enum: ['Active', 'Terminating'] }],
       conditions: ['[]@' + C + 'NamespaceCondition', 2, 'Latest observations of the namespace state.', byType],
     },
   },
@@ -201,21 +203,21 @@ export const DEFINITIONS: Record<string, Definition> = {
       selector: ['map[string]', 2, 'Route traffic to pods whose labels match this selector; ignored for ExternalName services.', { mapType: 'atomic' }],
       clusterIP: ['string', 3, 'The IP address of the service, usually assigned randomly; "None" makes a headless service.'],
       clusterIPs: ['[]string', 18, 'IP addresses assigned to this service; the first equals clusterIP.', atomic],
-      type: ['string', 4, 'How the service is exposed: ClusterIP (default), NodePort, LoadBalancer or ExternalName.'],
+      type: ['string', 4, 'How the service is exposed: ClusterIP (default), NodePort, LoadBalancer or ExternalName.', { enum: ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'] }],
       externalIPs: ['[]string', 5, 'IP addresses for which nodes also accept traffic for this service.', atomic],
-      sessionAffinity: ['string', 7, 'ClientIP or None (default): whether connections from one client stick to one endpoint.'],
+      sessionAffinity: ['string', 7, 'ClientIP or None (default): whether connections from one client stick to one endpoint.', { enum: ['ClientIP', 'None'] }],
       loadBalancerIP: ['string', 8, 'Deprecated: requested load balancer IP, where the implementation supports it.'],
       loadBalancerSourceRanges: ['[]string', 9, 'Client IP ranges a cloud load balancer restricts traffic to.', atomic],
       externalName: ['string', 10, 'The DNS name returned as a CNAME for ExternalName services.'],
-      externalTrafficPolicy: ['string', 11, 'How externally-originated traffic is distributed: Cluster or Local (node-local endpoints only).'],
+      externalTrafficPolicy: ['string', 11, 'How externally-originated traffic is distributed: Cluster or Local (node-local endpoints only).', { enum: ['Cluster', 'Local'] }],
       healthCheckNodePort: ['int32', 12, 'Health check node port for LoadBalancer services with externalTrafficPolicy Local.'],
       publishNotReadyAddresses: ['boolean', 13, 'Publish addresses of endpoints regardless of their readiness.'],
       sessionAffinityConfig: ['@' + C + 'SessionAffinityConfig', 14, 'Configuration of session affinity.'],
       ipFamilies: ['[]string', 19, 'IP families (IPv4, IPv6) assigned to this service.', atomic],
-      ipFamilyPolicy: ['string', 17, 'SingleStack, PreferDualStack or RequireDualStack.'],
+      ipFamilyPolicy: ['string', 17, 'SingleStack, PreferDualStack or RequireDualStack.', { enum: ['PreferDualStack', 'RequireDualStack', 'SingleStack'] }],
       allocateLoadBalancerNodePorts: ['boolean', 20, 'Whether node ports are allocated for LoadBalancer services.'],
       loadBalancerClass: ['string', 21, 'The class of load balancer implementation this service belongs to.'],
-      internalTrafficPolicy: ['string', 22, 'How cluster-internal traffic is distributed: Cluster or Local.'],
+      internalTrafficPolicy: ['string', 22, 'How cluster-internal traffic is distributed: Cluster or Local.', { enum: ['Cluster', 'Local'] }],
       trafficDistribution: ['string', 23, 'Preference for how traffic is distributed among endpoints, e.g. PreferClose.'],
     },
   },
@@ -223,7 +225,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'Information on a service port.',
     fields: {
       name: ['string', 1, 'Name of this port within the service; must be a DNS_LABEL and unique when there are several ports.'],
-      protocol: ['string', 2, 'The IP protocol for this port: TCP (default), UDP or SCTP.'],
+      protocol: ['string', 2, 'The IP protocol for this port: TCP (default), UDP or SCTP.', { enum: ['SCTP', 'TCP', 'UDP'] }],
       appProtocol: ['string', 6, 'The application protocol for this port, used as a hint by implementations.'],
       port: ['int32', 3, 'The port exposed by this service.', { required: true }],
       targetPort: ['IntOrString', 4, 'Number or name of the port to access on the pods; defaults to port.'],
@@ -262,7 +264,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'The status of a service port.',
     fields: {
       port: ['int32', 1, 'Port number of the service port.', { required: true }],
-      protocol: ['string', 2, 'Protocol of the service port.', { required: true }],
+      protocol: ['string', 2, 'Protocol of the service port.', { required: true, enum: ['SCTP', 'TCP', 'UDP'] }],
       error: ['string', 3, 'Problem with the service port, in CamelCase.'],
     },
   },
@@ -295,7 +297,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     fields: {
       name: ['string', 1, 'The name of this port; must match the ServicePort name.'],
       port: ['int32', 2, 'The port number of the endpoint.', { required: true }],
-      protocol: ['string', 3, 'The IP protocol for this port.'],
+      protocol: ['string', 3, 'The IP protocol for this port.', { enum: ['SCTP', 'TCP', 'UDP'] }],
       appProtocol: ['string', 4, 'The application protocol for this port.'],
     },
   },
@@ -322,7 +324,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     fields: {
       key: ['string', 1, 'The taint key to be applied to a node.', { required: true }],
       value: ['string', 2, 'The taint value corresponding to the taint key.'],
-      effect: ['string', 3, 'NoSchedule, PreferNoSchedule or NoExecute.', { required: true }],
+      effect: ['string', 3, 'NoSchedule, PreferNoSchedule or NoExecute.', { required: true, enum: ['NoExecute', 'NoSchedule', 'PreferNoSchedule'] }],
       timeAdded: ['Time', 4, 'When the taint was added (NoExecute only).'],
     },
   },
@@ -358,7 +360,7 @@ export const DEFINITIONS: Record<string, Definition> = {
   [C + 'NodeAddress']: {
     description: 'Information for the node\'s address.',
     fields: {
-      type: ['string', 1, 'Hostname, ExternalIP, InternalIP, ExternalDNS or InternalDNS.', { required: true }],
+      type: ['string', 1, 'Hostname, ExternalIP, InternalIP, ExternalDNS or InternalDNS.', { required: true, enum: ['ExternalDNS', 'ExternalIP', 'Hostname', 'InternalDNS', 'InternalIP'] }],
       address: ['string', 2, 'The node address.', { required: true }],
     },
   },
@@ -407,10 +409,10 @@ export const DEFINITIONS: Record<string, Definition> = {
       initContainers: ['[]@' + C + 'Container', 20, 'Containers run to completion, in order, before the app containers start.', byName],
       containers: ['[]@' + C + 'Container', 2, 'Containers belonging to the pod; at least one.', { ...byName, required: true }],
       ephemeralContainers: ['[]@' + C + 'EphemeralContainer', 34, 'Ephemeral containers run in this pod for user-initiated debugging.', byName],
-      restartPolicy: ['string', 3, 'Always (default), OnFailure or Never.'],
+      restartPolicy: ['string', 3, 'Always (default), OnFailure or Never.', { enum: ['Always', 'Never', 'OnFailure'] }],
       terminationGracePeriodSeconds: ['int64', 4, 'Seconds the pod needs to terminate gracefully (default 30).'],
       activeDeadlineSeconds: ['int64', 5, 'Seconds the pod may be active before the system fails it.'],
-      dnsPolicy: ['string', 6, 'ClusterFirstWithHostNet, ClusterFirst (default), Default or None.'],
+      dnsPolicy: ['string', 6, 'ClusterFirstWithHostNet, ClusterFirst (default), Default or None.', { enum: ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] }],
       nodeSelector: ['map[string]', 7, 'Labels a node must have for the pod to fit on it.', { mapType: 'atomic' }],
       serviceAccountName: ['string', 8, 'Name of the ServiceAccount used to run this pod.'],
       serviceAccount: ['string', 9, 'Deprecated alias for serviceAccountName.'],
@@ -434,7 +436,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       readinessGates: ['[]@' + C + 'PodReadinessGate', 28, 'Conditions that must be True, besides container readiness, for the pod to be ready.', atomic],
       runtimeClassName: ['string', 29, 'RuntimeClass used to run this pod.'],
       enableServiceLinks: ['boolean', 30, 'Whether service information is injected as environment variables.'],
-      preemptionPolicy: ['string', 31, 'Never or PreemptLowerPriority.'],
+      preemptionPolicy: ['string', 31, 'Never or PreemptLowerPriority.', { enum: ['Never', 'PreemptLowerPriority'] }],
       overhead: ['map[Quantity]', 32, 'Resource overhead of running the pod.'],
       topologySpreadConstraints: ['[]@' + C + 'TopologySpreadConstraint', 33, 'How pods spread across topology domains.', { mergeKey: 'topologyKey', patchStrategy: 'merge', listType: 'map', listMapKeys: ['topologyKey', 'whenUnsatisfiable'] }],
       setHostnameAsFQDN: ['boolean', 35, 'Set the pod\'s hostname to its FQDN.'],
@@ -466,8 +468,8 @@ export const DEFINITIONS: Record<string, Definition> = {
       startupProbe: ['@' + C + 'Probe', 22, 'Probe that must succeed before other probes run.'],
       lifecycle: ['@' + C + 'Lifecycle', 12, 'Actions the system takes in response to container lifecycle events.'],
       terminationMessagePath: ['string', 13, 'File the container\'s termination message is read from.'],
-      terminationMessagePolicy: ['string', 20, 'File or FallbackToLogsOnError.'],
-      imagePullPolicy: ['string', 14, 'Always, Never or IfNotPresent.'],
+      terminationMessagePolicy: ['string', 20, 'File or FallbackToLogsOnError.', { enum: ['FallbackToLogsOnError', 'File'] }],
+      imagePullPolicy: ['string', 14, 'Always, Never or IfNotPresent.', { enum: ['Always', 'IfNotPresent', 'Never'] }],
       securityContext: ['@' + C + 'SecurityContext', 15, 'Security options the container runs with; they override the pod\'s.'],
       stdin: ['boolean', 16, 'Allocate a buffer for stdin.'],
       stdinOnce: ['boolean', 17, 'Close stdin after the first attach.'],
@@ -554,7 +556,7 @@ export const DEFINITIONS: Record<string, Definition> = {
   [C + 'SeccompProfile']: {
     description: 'A pod or container\'s seccomp profile; only one source may be set.',
     fields: {
-      type: ['string', 1, 'Localhost, RuntimeDefault or Unconfined.', { required: true }],
+      type: ['string', 1, 'Localhost, RuntimeDefault or Unconfined.', { required: true, enum: ['Localhost', 'RuntimeDefault', 'Unconfined'] }],
       localhostProfile: ['string', 2, 'Path of a profile on the node, for type Localhost.'],
     },
   },
@@ -613,7 +615,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'A key, an operator and values relating them.',
     fields: {
       key: ['string', 1, 'The label key the selector applies to.', { required: true }],
-      operator: ['string', 2, 'In, NotIn, Exists, DoesNotExist, Gt or Lt.', { required: true }],
+      operator: ['string', 2, 'In, NotIn, Exists, DoesNotExist, Gt or Lt.', { required: true, enum: ['DoesNotExist', 'Exists', 'Gt', 'In', 'Lt', 'NotIn'] }],
       values: ['[]string', 3, 'Values for the operator.', atomic],
     },
   },
@@ -662,7 +664,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       name: ['string', 1, 'IANA_SVC_NAME unique within the pod; services can refer to it.'],
       hostPort: ['int32', 2, 'Port to expose on the host.'],
       containerPort: ['int32', 3, 'Port to expose on the pod\'s IP address.', { required: true }],
-      protocol: ['string', 4, 'UDP, TCP (default) or SCTP.'],
+      protocol: ['string', 4, 'UDP, TCP (default) or SCTP.', { enum: ['SCTP', 'TCP', 'UDP'] }],
       hostIP: ['string', 5, 'Host IP to bind the external port to.'],
     },
   },
@@ -806,7 +808,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'A host path mapped into a pod.',
     fields: {
       path: ['string', 1, 'Path of the directory on the host; symlinks are followed.', { required: true }],
-      type: ['string', 2, 'Type of the host path: "", DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice or BlockDevice.'],
+      type: ['string', 2, 'Type of the host path: "", DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice or BlockDevice.', { enum: ['', 'BlockDevice', 'CharDevice', 'Directory', 'DirectoryOrCreate', 'File', 'FileOrCreate', 'Socket'] }],
     },
   },
   [C + 'EmptyDirVolumeSource']: {
@@ -897,7 +899,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       path: ['string', 1, 'Path to access on the HTTP server.'],
       port: ['IntOrString', 2, 'Name or number of the port to access on the container.', { required: true }],
       host: ['string', 3, 'Host name to connect to; defaults to the pod IP.'],
-      scheme: ['string', 4, 'HTTP (default) or HTTPS.'],
+      scheme: ['string', 4, 'HTTP (default) or HTTPS.', { enum: ['HTTP', 'HTTPS'] }],
       httpHeaders: ['[]@' + C + 'HTTPHeader', 5, 'Custom headers to set in the request.', atomic],
     },
   },
@@ -926,9 +928,9 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'Attached to a pod, lets it tolerate any taint that matches the triple <key,value,effect>.',
     fields: {
       key: ['string', 1, 'Taint key the toleration applies to; empty matches all keys.'],
-      operator: ['string', 2, 'Exists or Equal (default).'],
+      operator: ['string', 2, 'Exists or Equal (default).', { enum: ['Equal', 'Exists'] }],
       value: ['string', 3, 'Taint value the toleration matches.'],
-      effect: ['string', 4, 'Taint effect to match; empty matches all effects.'],
+      effect: ['string', 4, 'Taint effect to match; empty matches all effects.', { enum: ['NoExecute', 'NoSchedule', 'PreferNoSchedule'] }],
       tolerationSeconds: ['int64', 5, 'How long a NoExecute taint is tolerated.'],
     },
   },
@@ -944,7 +946,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     fields: {
       maxSkew: ['int32', 1, 'Degree to which pods may be unevenly distributed.', { required: true }],
       topologyKey: ['string', 2, 'Node label key; nodes with the same value are in the same domain.', { required: true }],
-      whenUnsatisfiable: ['string', 3, 'DoNotSchedule (default) or ScheduleAnyway.', { required: true }],
+      whenUnsatisfiable: ['string', 3, 'DoNotSchedule (default) or ScheduleAnyway.', { required: true, enum: ['DoNotSchedule', 'ScheduleAnyway'] }],
       labelSelector: ['@' + M + 'LabelSelector', 4, 'Finds matching pods.'],
       minDomains: ['int32', 5, 'Minimum number of eligible domains.'],
       nodeAffinityPolicy: ['string', 6, 'Honor or Ignore the pod\'s node affinity.'],
@@ -955,7 +957,7 @@ export const DEFINITIONS: Record<string, Definition> = {
   [C + 'PodStatus']: {
     description: 'Information about the status of a pod; may trail the actual state of the system.',
     fields: {
-      phase: ['string', 1, 'Pending, Running, Succeeded, Failed or Unknown.'],
+      phase: ['string', 1, 'Pending, Running, Succeeded, Failed or Unknown.', { enum: ['Failed', 'Pending', 'Running', 'Succeeded', 'Unknown'] }],
       conditions: ['[]@' + C + 'PodCondition', 2, 'Current service state of the pod.', byType],
       message: ['string', 3, 'Why the pod is in this condition.'],
       reason: ['string', 4, 'Brief CamelCase reason for the pod\'s state.'],
@@ -968,7 +970,7 @@ export const DEFINITIONS: Record<string, Definition> = {
       initContainerStatuses: ['[]object', 10, 'Statuses of init containers.', atomic],
       containerStatuses: ['[]object', 8, 'Statuses of containers.', atomic],
       ephemeralContainerStatuses: ['[]object', 13, 'Statuses of ephemeral containers.', atomic],
-      qosClass: ['string', 9, 'Quality of Service class assigned to the pod.'],
+      qosClass: ['string', 9, 'Quality of Service class assigned to the pod.', { enum: ['BestEffort', 'Burstable', 'Guaranteed'] }],
       resize: ['string', 14, 'Status of a pod resize.'],
       resourceClaimStatuses: ['[]object', 15, 'Status of resource claims.', byName],
       observedGeneration: ['int64', 17, 'The pod generation observed by the kubelet.'],
@@ -1016,7 +1018,7 @@ export const DEFINITIONS: Record<string, Definition> = {
   [A + 'DeploymentStrategy']: {
     description: 'How to replace existing pods with new ones.',
     fields: {
-      type: ['string', 1, 'Recreate or RollingUpdate (default).'],
+      type: ['string', 1, 'Recreate or RollingUpdate (default).', { enum: ['Recreate', 'RollingUpdate'] }],
       rollingUpdate: ['@' + A + 'RollingUpdateDeployment', 2, 'Rolling update parameters; present only if type is RollingUpdate.'],
     },
   },
@@ -1094,7 +1096,7 @@ export const DEFINITIONS: Record<string, Definition> = {
   [A + 'DaemonSetUpdateStrategy']: {
     description: 'Controls the replacement strategy of a daemon set.',
     fields: {
-      type: ['string', 1, 'RollingUpdate (default) or OnDelete.'],
+      type: ['string', 1, 'RollingUpdate (default) or OnDelete.', { enum: ['OnDelete', 'RollingUpdate'] }],
       rollingUpdate: ['@' + A + 'RollingUpdateDaemonSet', 2, 'Rolling update config parameters; only with type RollingUpdate.'],
     },
   },
@@ -1160,7 +1162,7 @@ export const DEFINITIONS: Record<string, Definition> = {
 
   // ---- discovery.k8s.io/v1 --------------------------------------------------------------
   [D + 'EndpointSlice']: top('discovery.k8s.io', 'v1', 'EndpointSlice', 'EndpointSlice represents a set of service endpoints; the EndpointSlice controller creates them for services with selectors.', {
-    addressType: ['string', 4, 'Type of address carried by this slice: IPv4, IPv6 or FQDN.', { required: true }],
+    addressType: ['string', 4, 'Type of address carried by this slice: IPv4, IPv6 or FQDN.', { required: true, enum: ['FQDN', 'IPv4', 'IPv6'] }],
     endpoints: ['[]@' + D + 'Endpoint', 2, 'Unique endpoints in this slice (at most 1000).', { ...atomic, required: true }],
     ports: ['[]@' + D + 'EndpointPort', 3, 'Network ports exposed by each endpoint in this slice.', atomic],
   }),
@@ -1199,7 +1201,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     mapType: 'atomic',
     fields: {
       name: ['string', 1, 'Name of this port; must match a service port name.'],
-      protocol: ['string', 2, 'IP protocol for this port (default TCP).'],
+      protocol: ['string', 2, 'IP protocol for this port (default TCP).', { enum: ['SCTP', 'TCP', 'UDP'] }],
       port: ['int32', 3, 'Port number of the endpoint; unset means all ports.'],
       appProtocol: ['string', 4, 'Application protocol for this port.'],
     },
@@ -1275,7 +1277,7 @@ export const DEFINITIONS: Record<string, Definition> = {
     description: 'Associates a path with a backend.',
     fields: {
       path: ['string', 1, 'Matched against the path of an incoming request; must begin with /.'],
-      pathType: ['string', 3, 'How the path is matched: Exact, Prefix or ImplementationSpecific.', { required: true }],
+      pathType: ['string', 3, 'How the path is matched: Exact, Prefix or ImplementationSpecific.', { required: true, enum: ['Exact', 'ImplementationSpecific', 'Prefix'] }],
       backend: ['@' + N + 'IngressBackend', 2, 'Where matching traffic is sent.', { required: true }],
     },
   },

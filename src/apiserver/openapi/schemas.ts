@@ -82,6 +82,10 @@ function fieldSchema(type: string, description: string, extras: FieldExtras, fie
   if (extras.mapType) schema['x-kubernetes-map-type'] = extras.mapType;
   if (extras.mergeKey) schema['x-kubernetes-patch-merge-key'] = extras.mergeKey;
   if (extras.patchStrategy) schema['x-kubernetes-patch-strategy'] = extras.patchStrategy;
+  if (extras.enum) {
+    if (parsed.kind === 'list') (schema.items as Record<string, unknown>).enum = extras.enum;
+    else schema.enum = extras.enum;
+  }
   return schema;
 }
 

@@ -165,6 +165,9 @@ describeE2E('kubectl against the served OpenAPI', { commands: ['kubectl'] }, () 
     expect(out.stdout).toMatch(/ports\s+<\[\]ServicePort>/);
     expect(out.stdout).toMatch(/clusterIP\s+<string>/);
     expect(out.stdout).toContain('Attributes a user creates on a service.');
+    expect(out.stdout).toMatch(/type\t<string>\n\s+enum: ClusterIP, ExternalName, LoadBalancer, NodePort\n/);
+    const field = await stub.kubectl(['explain', 'service.spec.ports.protocol']);
+    expect(field.stdout).toMatch(/FIELD: protocol <string>\nENUM:\n\s+SCTP\n\s+TCP\n\s+UDP\n/);
   });
 
   it('explain deployment.spec --recursive', async () => {
