@@ -14,6 +14,8 @@ export interface CycleState {
   requests: PodRequests;
   /** labels selecting the pod's siblings (Service/ReplicaSet selectors), for default spreading */
   spreadSelectors: Record<string, string>[];
+  /** what PreScore hooks computed for this cycle, by plugin name */
+  preScore?: Map<string, unknown>;
 }
 
 export interface FilterPlugin {
@@ -28,6 +30,8 @@ export interface ScorePlugin {
   /** raw score for one node; `normalize` maps the raw scores of all feasible nodes to 0..100 */
   score(state: CycleState, node: NodeInfo, all: readonly NodeInfo[]): number;
   normalize?(scores: number[]): void;
+  /** once per cycle before scoring, over the feasible nodes (kube-scheduler's PreScore) */
+  preScore?(state: CycleState, feasible: readonly NodeInfo[]): void;
 }
 
 // ---- helpers -----------------------------------------------------------------
@@ -75,7 +79,8 @@ export function termMatches(term: NodeSelectorTerm, node: NodeInfo): boolean {
 }
 
 function labelsMatch(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
+  // for..in: this runs per pod per node in every scoring cycle; Object.entries would allocate.
+  for (const k in selector) if (labels?.[k] !== selector[k]) return false;
   return true;
 }
 
@@ -197,19 +202,29 @@ const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const PodTopologySpread: ScorePlugin = {
   name: 'PodTopologySpread',
   weight: 2,
-  score({ pod, spreadSelectors }, node, all) {
-    if (spreadSelectors.length === 0) return 0;
+  // Sibling counts per node and per zone, computed once per cycle: scoring each node against
+  // every other node of its zone would be quadratic in the feasible nodes.
+  preScore(state, feasible) {
+    const { pod, spreadSelectors } = state;
+    if (spreadSelectors.length === 0) return;
     const ns = pod.metadata.namespace;
-    const sibling = (p: Pod) => p.metadata.namespace === ns && spreadSelectors.some((s) => labelsMatch(s, p.metadata.labels));
-    const count = (n: NodeInfo) => {
+    const perNode = new Map<NodeInfo, number>();
+    const perZone = new Map<string, number>();
+    for (const n of feasible) {
       let c = 0;
-      for (const p of n.pods.values()) if (sibling(p)) c++;
-      return c;
-    };
-    let score = count(node);
+      for (const p of n.pods.values()) if (p.metadata.namespace === ns && spreadSelectors.some((s) => labelsMatch(s, p.metadata.labels))) c++;
+      perNode.set(n, c);
+      const zone = n.node.metadata.labels?.[ZONE_LABEL];
+      if (zone !== undefined) perZone.set(zone, (perZone.get(zone) ?? 0) + c);
+    }
+    (state.preScore ??= new Map()).set('PodTopologySpread', { perNode, perZone });
+  },
+  score(state, node) {
+    const pre = state.preScore?.get('PodTopologySpread') as { perNode: Map<NodeInfo, number>; perZone: Map<string, number> } | undefined;
+    if (!pre) return 0;
     const zone = node.node.metadata.labels?.[ZONE_LABEL];
-    if (zone !== undefined) for (const other of all) if (other !== node && other.node.metadata.labels?.[ZONE_LABEL] === zone) score += count(other);
-    return score;
+    // the node's own siblings count once, plus those elsewhere in its zone
+    return zone !== undefined ? (pre.perZone.get(zone) ?? 0) : (pre.perNode.get(node) ?? 0);
   },
   normalize(scores) {
     const max = Math.max(0, ...scores);

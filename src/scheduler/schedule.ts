@@ -75,6 +75,7 @@ export class Scheduler {
     if (feasible.length === 1) return feasible[0]!;
 
     const total = new Array<number>(feasible.length).fill(0);
+    for (const plugin of this.profile.scores) plugin.preScore?.(state, feasible);
     for (const plugin of this.profile.scores) {
       const scores = feasible.map((n) => plugin.score(state, n, feasible));
       plugin.normalize?.(scores);
