@@ -1,6 +1,7 @@
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
 import { FileInformerFactory } from '../client/file-informers.js';
+import { ObjectsFileError } from '../api/objects-file.js';
 import { IngressController } from '../ingress/setup.js';
 import { CONTROLLER_NAME } from '../ingress/routes.js';
 import type { Bind } from '../ingress/server.js';
@@ -55,7 +56,15 @@ export const command: Command = {
       defaultBackendService: nsName(opts, 'default-backend-service'),
       defaultCertificate: nsName(opts, 'default-ssl-certificate'),
     });
-    await controller.start();
+    try {
+      await controller.start();
+    } catch (err) {
+      await controller.stop().catch(() => undefined);
+      if (err instanceof ObjectsFileError) throw new UsageError(err.message);
+      const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+      if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${e.address}:${e.port}: ${e.code}`);
+      throw err;
+    }
     log.info('Serving ingress', { http: controller.httpPort, https: controller.httpsPort, metrics: controller.metricsPort, objects });
     await new Promise<void>((resolve) => {
       const onSignal = (): void => {

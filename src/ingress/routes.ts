@@ -90,15 +90,15 @@ export function normalizeHost(h: string): string {
  * of ours exists or --watch-ingress-without-class is set.
  */
 export function ownsIngress(ing: Ingress, classes: readonly IngressClass[], sel: ClassSelection): boolean {
-  const field = ing.spec.ingressClassName;
+  const field = (ing.spec as Ingress['spec'] | undefined)?.ingressClassName;
   if (field) {
     const cls = classes.find((c) => c.metadata.name === field);
-    return cls !== undefined && cls.spec.controller === sel.controllerName;
+    return cls !== undefined && cls.spec?.controller === sel.controllerName;
   }
   const legacy = ing.metadata.annotations?.[LEGACY_CLASS_ANNOTATION];
   if (legacy !== undefined) return legacy === sel.ingressClass;
   if (sel.watchWithoutClass) return true;
-  return classes.some((c) => c.spec.controller === sel.controllerName && c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
+  return classes.some((c) => c.spec?.controller === sel.controllerName && c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
 }
 
 function backendTarget(namespace: string, b: IngressBackend | undefined): BackendTarget | undefined {
@@ -111,6 +111,9 @@ function backendTarget(namespace: string, b: IngressBackend | undefined): Backen
 
 /** Reduces an Ingress to its routing projection; throws IngressRejectedError for an unusable one. */
 export function projectIngress(ing: Ingress): IngressProjection {
+  // Objects from a file (or an API server without validation) may be any shape: check
+  // what routing relies on, and reject rather than throw anything else.
+  shapeCheck(ing);
   const key = ingressKey(ing);
   const ns = ing.metadata.namespace ?? 'default';
   let annotations: IngressAnnotations;
@@ -144,6 +147,52 @@ export function projectIngress(ing: Ingress): IngressProjection {
     defaultBackend: backendTarget(ns, ing.spec.defaultBackend),
     tls: (ing.spec.tls ?? []).map((t) => ({ hosts: (t.hosts ?? []).map(normalizeHost), secret: t.secretName ? `${ns}/${t.secretName}` : undefined })),
   };
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkBackend(b: unknown, where: string): void {
+  if (!isObj(b)) throw new IngressRejectedError(`${where}: backend is required`);
+  const svc = b.service;
+  if (svc === undefined) {
+    if (!isObj(b.resource)) throw new IngressRejectedError(`${where}: resource or service backend is required`);
+    return;
+  }
+  if (!isObj(svc) || typeof svc.name !== 'string' || !svc.name) throw new IngressRejectedError(`${where}: service.name is required`);
+  const port = svc.port;
+  if (port !== undefined) {
+    if (!isObj(port)) throw new IngressRejectedError(`${where}: service.port must be an object`);
+    if (port.number !== undefined && (typeof port.number !== 'number' || !Number.isInteger(port.number) || port.number < 1 || port.number > 65535)) throw new IngressRejectedError(`${where}: service.port.number must be 1-65535`);
+    if (port.name !== undefined && typeof port.name !== 'string') throw new IngressRejectedError(`${where}: service.port.name must be a string`);
+  }
+}
+
+function shapeCheck(ing: Ingress): void {
+  const spec = (ing as { spec?: unknown }).spec;
+  if (!isObj(spec)) throw new IngressRejectedError('spec is required');
+  if (spec.defaultBackend !== undefined) checkBackend(spec.defaultBackend, 'spec.defaultBackend');
+  if (spec.rules !== undefined && !Array.isArray(spec.rules)) throw new IngressRejectedError('spec.rules must be a list');
+  ((spec.rules as unknown[] | undefined) ?? []).forEach((rule, i) => {
+    if (!isObj(rule)) throw new IngressRejectedError(`spec.rules[${i}] must be an object`);
+    if (rule.host !== undefined && typeof rule.host !== 'string') throw new IngressRejectedError(`spec.rules[${i}].host must be a string`);
+    if (rule.http === undefined) return;
+    if (!isObj(rule.http) || !Array.isArray(rule.http.paths)) throw new IngressRejectedError(`spec.rules[${i}].http.paths is required`);
+    rule.http.paths.forEach((p: unknown, j: number) => {
+      if (!isObj(p)) throw new IngressRejectedError(`spec.rules[${i}].http.paths[${j}] must be an object`);
+      if (p.path !== undefined && typeof p.path !== 'string') throw new IngressRejectedError(`spec.rules[${i}].http.paths[${j}].path must be a string`);
+      checkBackend(p.backend, `spec.rules[${i}].http.paths[${j}]`);
+    });
+  });
+  if (spec.tls !== undefined && !Array.isArray(spec.tls)) throw new IngressRejectedError('spec.tls must be a list');
+  ((spec.tls as unknown[] | undefined) ?? []).forEach((t, i) => {
+    if (!isObj(t)) throw new IngressRejectedError(`spec.tls[${i}] must be an object`);
+    if (t.hosts !== undefined && !(Array.isArray(t.hosts) && t.hosts.every((h) => typeof h === 'string'))) throw new IngressRejectedError(`spec.tls[${i}].hosts must be a list of strings`);
+    if (t.secretName !== undefined && typeof t.secretName !== 'string') throw new IngressRejectedError(`spec.tls[${i}].secretName must be a string`);
+  });
+  const ann = ing.metadata.annotations;
+  if (ann !== undefined && (!isObj(ann) || Object.values(ann).some((v) => typeof v !== 'string'))) throw new IngressRejectedError('metadata.annotations must map strings to strings');
 }
 
 /** ingress-nginx's order: oldest first, then namespace/name. */
