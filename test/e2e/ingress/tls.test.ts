@@ -6,6 +6,7 @@ import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { connect as h2connect, createServer as createH2cServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Agent, WebSocket } from 'undici';
 import { describeE2E } from '../../helpers/e2e.js';
 import { runCommand, waitFor } from '../../helpers/cli.js';
 import { EchoBackend, get, ing, ingressClass, rule, selfSigned, serviceObjects, startIngress, writeObjects, type RunningIngress } from './harness.js';
@@ -58,7 +59,7 @@ describeE2E('kubeplane ingress TLS', { commands: ['openssl', 'curl'] }, () => {
       ing('b', { tls: [{ hosts: ['b.tls.test', '*.wild.tls.test'], secretName: 'b-tls' }], rules: [rule('b.tls.test', [['/', 'Prefix', 'web']]), rule('*.wild.tls.test', [['/', 'Prefix', 'web']])] }),
       ing('no-redirect', { tls: [{ hosts: ['nr.tls.test'], secretName: 'a-tls' }], rules: [rule('nr.tls.test', [['/', 'Prefix', 'web']])] }, { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' }),
       ing('force', { rules: [rule('force.tls.test', [['/', 'Prefix', 'web']])] }, { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' }),
-      ing('plain', { rules: [rule('plain.tls.test', [['/', 'Prefix', 'web']])] }),
+      ing('plain', { rules: [rule('plain.tls.test', [['/', 'Prefix', 'web']]), rule(undefined, [['/ws', 'Prefix', 'web']])] }),
       ...serviceObjects({ service: 'grpc', pods: [grpcPod] }),
       ing('grpc', { tls: [{ hosts: ['grpc.tls.test'], secretName: 'a-tls' }], rules: [rule('grpc.tls.test', [['/', 'Prefix', 'grpc']])] }, { 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' }),
     ];
@@ -140,6 +141,22 @@ describeE2E('kubeplane ingress TLS', { commands: ['openssl', 'curl'] }, () => {
       expect(got.trailers['grpc-status']).toBe('0');
     } finally {
       client.close();
+    }
+  });
+
+  it('upgrades WebSockets over TLS (wss)', async () => {
+    const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+    const ws = new WebSocket(`wss://127.0.0.1:${ingress!.httpsPort}/ws`, { dispatcher } as never);
+    try {
+      const msg = await new Promise<string>((resolve, reject) => {
+        ws.addEventListener('open', () => ws.send('secure'));
+        ws.addEventListener('message', (ev) => resolve(String(ev.data)));
+        ws.addEventListener('error', () => reject(new Error('websocket error')));
+      });
+      expect(msg).toBe('web-pod:secure');
+    } finally {
+      ws.close();
+      await dispatcher.close();
     }
   });
 
