@@ -121,13 +121,14 @@ export async function serveWatch(res: ServerResponse, registry: Registry, store:
       let type: EventType | undefined;
       let obj: KubeObject | undefined;
       const now = (): KubeObject => (obj ??= decodeObject(ev.kv));
+      // without selectors nothing is decoded here: the shared encoded line is reused
       if (ev.type === 'delete') {
-        if (sel(now())) type = 'DELETED';
+        if (!filtering || sel(now())) type = 'DELETED';
       } else {
         const created = ev.kv.createRevision === ev.kv.modRevision;
-        const isIn = sel(now());
         if (!filtering) type = created ? 'ADDED' : 'MODIFIED';
         else {
+          const isIn = sel(now());
           const wasIn = !created && ev.prevKv !== undefined && sel(decodeObject(ev.prevKv));
           type = isIn ? (wasIn ? 'MODIFIED' : 'ADDED') : wasIn ? 'DELETED' : undefined;
         }
