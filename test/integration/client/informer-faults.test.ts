@@ -283,18 +283,23 @@ describe('API-backed informer against a real kubeplane apiserver', () => {
     const acA = new AbortController();
     const acB = new AbortController();
     const runA = make('a').run(acA.signal);
-    await waitFor(() => leading.has('a'), { what: 'a to lead' });
-    const runB = make('b').run(acB.signal);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect([...leading]).toEqual(['a']);
-    acA.abort();
-    await runA;
-    await waitFor(() => leading.has('b'), { what: 'b to take over' });
-    expect([...leading]).toEqual(['b']);
-    const lease = await direct.get<import('../../../src/api/types.js').Lease>(leases, 'kp-client-test', { namespace: NS });
-    expect(lease.spec.holderIdentity).toBe('b');
-    acB.abort();
-    await runB;
+    let runB: Promise<void> | undefined;
+    try {
+      await waitFor(() => leading.has('a'), { what: 'a to lead' });
+      runB = make('b').run(acB.signal);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect([...leading]).toEqual(['a']);
+      acA.abort();
+      await runA;
+      await waitFor(() => leading.has('b'), { what: 'b to take over' });
+      expect([...leading]).toEqual(['b']);
+      const lease = await direct.get<import('../../../src/api/types.js').Lease>(leases, 'kp-client-test', { namespace: NS });
+      expect(lease.spec.holderIdentity).toBe('b');
+    } finally {
+      acA.abort();
+      acB.abort();
+      await Promise.all([runA, runB]);
+    }
   });
 
   it('a slow consumer (slow handler and a trickling connection) still ends equal to a fresh list', { timeout: 180_000 }, async () => {
