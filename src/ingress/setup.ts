@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import type { EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from '../api/types.js';
+import type { EndpointSlice, Ingress, IngressClass, KubeObject, LoadBalancerIngress, Secret, Service } from '../api/types.js';
 import type { InformerFactory, Informer } from '../client/informer.js';
 import { logger } from '../observability/log.js';
 import { IngressMetrics } from './metrics.js';
@@ -12,7 +12,7 @@ import { TableBuilder } from './table.js';
 import { CertificateStore, generateDefaultCertificate, secretKeyPair, TLS_MIN_VERSION, type KeyPair } from './tls.js';
 import { SERVICE_NAME_LABEL } from './endpoints.js';
 import { Upstreams } from './upstreams.js';
-import { NoStatusWriter, type IngressStatusWriter } from './status.js';
+import { NoStatusWriter, statusNeedsUpdate, type IngressStatusWriter } from './status.js';
 
 const log = logger('ingress');
 
@@ -28,6 +28,10 @@ export interface IngressOptions {
   /** `namespace/name` of a kubernetes.io/tls Secret for unknown SNI names */
   defaultCertificate?: string;
   status?: IngressStatusWriter;
+  /** addresses written to status.loadBalancer.ingress (--publish-status-address) */
+  publishAddresses?: LoadBalancerIngress[];
+  /** where rejected Ingresses are reported (an Event recorder with the API client) */
+  events?: RejectionSink;
 }
 
 /** Something a rejected Ingress is reported to (an Event recorder later; the log now). */
@@ -150,6 +154,7 @@ export class IngressController {
       this.rejected.set(key, err.message);
       this.metrics.rejected.set(this.rejected.size);
       log.warn('Rejected Ingress', { ingress: key, reason: err.message });
+      this.opts.events?.rejected(key, err.message);
     }
     this.scheduleRebuild();
   }
@@ -190,8 +195,19 @@ export class IngressController {
     this.metrics.hosts.set(table.hostCount);
     this.metrics.configSuccess.set(1);
     log.v(2, 'Route table swapped', { serial: table.serial, hosts: table.hostCount, recompiledHosts: recompiled.length, ms: ms.toFixed(2) });
-    void this.status;
+    this.writeStatus();
     return ms;
+  }
+
+  /** Leader only, owned and accepted Ingresses only, and only when the status differs. */
+  private writeStatus(): void {
+    const addresses = this.opts.publishAddresses;
+    if (!addresses || !this.status.isLeader()) return;
+    for (const ing of this.ingresses.list()) {
+      const key = ingressKey(ing);
+      if (!this.builder.has(key) || !statusNeedsUpdate(ing, addresses)) continue;
+      this.status.update(ing, addresses).catch((err: unknown) => log.error('Failed to update Ingress status', err, { ingress: key }));
+    }
   }
 
   private serveMetrics(bind: Bind): Promise<Server> {
