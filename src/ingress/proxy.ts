@@ -131,6 +131,11 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const code = (err as { code?: string }).code ?? '';
+    if (err instanceof BodyTooLargeError && !this.started) {
+      this.proxy.reply(this.res, 413, { connection: 'close' });
+      this.finish(413);
+      return;
+    }
     if (!this.started) {
       if (CONNECT_ERRORS.has(code) && this.endpoint) {
         this.proxy.health.markFailed(this.endpoint.origin);
@@ -186,6 +191,21 @@ function metricLabels(ex: Exchange): Record<'host' | 'ingress' | 'namespace' | '
   const [namespace, ingress] = r.ingress.split('/');
   const service = r.backend.service?.name ?? '';
   return { host: r.host, ingress: ingress ?? '', namespace: namespace ?? '', service, path: r.path, method: ex.req.method ?? '', status: String(ex.status), canary: ex.canary ? service : '' };
+}
+
+class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+  readonly code = 'KP_INGRESS_BODY_TOO_LARGE';
+}
+
+/** Streams a request body to the upstream, failing once it passes `max` bytes (413). */
+async function* limitBody(req: ClientRequest, max: number): AsyncGenerator<Buffer> {
+  let n = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    n += chunk.length;
+    if (n > max) throw new BodyTooLargeError(`request body larger than ${max} bytes`);
+    yield chunk;
+  }
 }
 
 function resumeController(this: Dispatcher.DispatchController): void {
@@ -299,7 +319,8 @@ export class Proxy {
       path: upstreamPath ?? req.url ?? '/',
       method,
       headers,
-      body: hasBody ? (req as IncomingMessage) : null,
+      // A body without Content-Length is counted as it streams; Content-Length was checked already.
+      body: !hasBody ? null : a.proxyBodySize > 0 && req.headers['content-length'] === undefined ? (limitBody(req, a.proxyBodySize) as unknown as IncomingMessage) : (req as IncomingMessage), // undici streams async iterables; its types omit them
       headersTimeout: a.readTimeout,
       bodyTimeout: a.readTimeout,
       blocking: false,

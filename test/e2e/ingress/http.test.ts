@@ -215,6 +215,12 @@ describeE2E('kubeplane ingress over HTTP', { commands: ['openssl'] }, () => {
     expect(ok.echo?.bodyBytes).toBe(big.length);
     const tooBig = await get(port(), 'smallbody.test', '/upload', { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024) });
     expect(tooBig.status).toBe(413);
+    // chunked (no Content-Length): counted while streaming
+    const chunked = await rawRequest(port(), `POST /upload HTTP/1.1\r\nHost: smallbody.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${'100000\r\n' + 'a'.repeat(0x100000) + '\r\n'}${'100000\r\n' + 'a'.repeat(0x100000) + '\r\n'}0\r\n\r\n`).catch((e: Error) => `error ${e.message}`);
+    expect(chunked).toMatch(/^HTTP\/1\.1 413/);
+    const smallChunked = await rawRequest(port(), `POST /upload HTTP/1.1\r\nHost: smallbody.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+    expect(smallChunked).toMatch(/^HTTP\/1\.1 200/);
+    expect(smallChunked).toContain('"bodyBytes":5');
   });
 
   it('upgrades WebSockets and echoes frames both ways', async () => {
