@@ -12,7 +12,7 @@ import { StorageError, type Compare, type KeyValue, type Op, type Store } from '
 import { ApiError, OBJECT_MODIFIED, alreadyExists, badRequest, conflict, expired, forbidden, internalError, notFound, tooLargeResourceVersion } from '../errors.js';
 import { clone, decodeObject, encodeObject, jsonEqual, listPrefix, objectKey, rawWithRevision } from './codec.js';
 import { allowsCreateOnUpdate, podIsTerminal, prepareForCreate, prepareForUpdate } from './strategy.js';
-import type { ServiceAllocator } from './services.js';
+import { patchAllocatedValues, type ServiceAllocator } from './services.js';
 import { logger } from '../../observability/log.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -335,7 +335,10 @@ export class Registry {
       let next = prepareForUpdate(info, desired, old, opts.subresource);
       if (opts.subresource !== 'status') {
         applyDefaults(info, next);
-        if (info.group === '' && info.resource === 'services') normalizeClusterIPs(next, old);
+        if (info.group === '' && info.resource === 'services') {
+          patchAllocatedValues(next as Obj, old as Obj);
+          normalizeClusterIPs(next, old);
+        }
       }
       const oldFinalizers = old.metadata.finalizers ?? [];
       if (old.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).some((f) => !oldFinalizers.includes(f))) {

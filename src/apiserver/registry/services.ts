@@ -102,6 +102,31 @@ function nodePortsOf(spec: Obj | undefined): number[] {
   return [...out];
 }
 
+/**
+ * Upstream's patchAllocatedValues: an update that leaves out values the server allocated
+ * (clusterIP(s), nodePorts, healthCheckNodePort) keeps them, as `kubectl replace` relies on.
+ * Runs before validation, which would otherwise see them as being unset.
+ */
+export function patchAllocatedValues(svc: Obj, old: Obj): void {
+  const spec: Obj | undefined = svc.spec;
+  const oldSpec: Obj | undefined = old.spec;
+  if (!spec || !oldSpec) return;
+  const oldIPs = realIPs(oldSpec);
+  if (hasClusterIP(spec) && oldIPs.length > 0 && !spec.clusterIP && (!Array.isArray(spec.clusterIPs) || spec.clusterIPs.length === 0)) {
+    spec.clusterIP = oldIPs[0];
+    spec.clusterIPs = [...oldIPs];
+  }
+  if (needsNodePorts(spec) && Array.isArray(spec.ports)) {
+    const oldByPort = new Map<string, number>();
+    for (const p of Array.isArray(oldSpec.ports) ? oldSpec.ports : []) if (p?.nodePort) oldByPort.set(`${p.port}/${p.protocol ?? 'TCP'}`, p.nodePort);
+    for (const p of spec.ports) if (p && typeof p === 'object' && !p.nodePort) {
+      const prev = oldByPort.get(`${p.port}/${p.protocol ?? 'TCP'}`);
+      if (prev) p.nodePort = prev;
+    }
+  }
+  if (needsHealthCheckPort(spec) && !spec.healthCheckNodePort && oldSpec.healthCheckNodePort) spec.healthCheckNodePort = oldSpec.healthCheckNodePort;
+}
+
 export class ServiceAllocator {
   constructor(
     private readonly store: Store,

@@ -253,6 +253,37 @@ describe('API protocol', () => {
     expect((await api('DELETE', '/api/v1/namespaces/default')).status).toBe(403);
   });
 
+  it('services keep, allocate and release IPs and ports across updates', async () => {
+    const put = (svc: Obj) => api('PUT', `/api/v1/namespaces/default/services/${svc.metadata.name}`, svc);
+    const created = (await api('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'flip' }, spec: { ports: [{ port: 80 }] } })).json;
+    const ip = created.spec.clusterIP;
+    // a replace without clusterIP keeps the allocated one (as kubectl replace relies on)
+    const { clusterIP: _a, clusterIPs: _b, ...specWithoutIP } = created.spec;
+    let r = await put({ ...created, spec: specWithoutIP });
+    expect(r.status).toBe(200);
+    expect(r.json.spec.clusterIP).toBe(ip);
+    // ClusterIP -> NodePort allocates a node port, back to ClusterIP releases it
+    r = await put({ ...r.json, spec: { ...r.json.spec, type: 'NodePort', externalTrafficPolicy: 'Cluster' } });
+    expect(r.status).toBe(200);
+    const nodePort = r.json.spec.ports[0].nodePort;
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    const { externalTrafficPolicy: _e, ...clusterSpec } = r.json.spec;
+    r = await put({ ...r.json, spec: { ...clusterSpec, type: 'ClusterIP', ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }] } });
+    expect(r.status).toBe(200);
+    expect(r.json.spec.ports[0].nodePort).toBeUndefined();
+    const reuse = await api('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'reuse' }, spec: { type: 'NodePort', ports: [{ port: 1, nodePort }] } });
+    expect(reuse.status).toBe(201);
+    // to ExternalName releases the cluster IP
+    r = await put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'flip', resourceVersion: r.json.metadata.resourceVersion }, spec: { type: 'ExternalName', externalName: 'example.com' } });
+    expect(r.status).toBe(200);
+    expect(r.json.spec.clusterIP).toBeUndefined();
+    const taken = await api('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'takes-ip' }, spec: { clusterIP: ip, ports: [{ port: 80 }] } });
+    expect(taken.status).toBe(201);
+    // a stale resourceVersion on update is a 409
+    const stale = await put({ ...taken.json, metadata: { ...taken.json.metadata, resourceVersion: '1' } });
+    expect(stale.status).toBe(409);
+  });
+
   it('answers Table, and negotiates content types', async () => {
     const t = await api('GET', '/api/v1/namespaces/default/services', undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
     expect(t.headers['content-type']).toBe('application/json;as=Table;v=v1;g=meta.k8s.io');
