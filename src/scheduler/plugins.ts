@@ -126,9 +126,8 @@ export const NodeAffinity: FilterPlugin & ScorePlugin = {
   name: 'NodeAffinity',
   weight: 2,
   filter({ pod }, node) {
-    const labels = node.node.metadata.labels ?? {};
-    const sel = pod.spec.nodeSelector ?? {};
-    for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return ["node(s) didn't match Pod's node affinity/selector"];
+    const sel = pod.spec.nodeSelector;
+    if (sel && !labelsMatch(sel, node.node.metadata.labels)) return ["node(s) didn't match Pod's node affinity/selector"];
     const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
     if (required && !required.nodeSelectorTerms.some((t) => termMatches(t, node))) return ["node(s) didn't match Pod's node affinity/selector"];
     return undefined;
@@ -211,11 +210,22 @@ export const PodTopologySpread: ScorePlugin = {
     const perNode = new Map<NodeInfo, number>();
     const perZone = new Map<string, number>();
     for (const n of feasible) {
+      // Most nodes hold none of the siblings: skip them without touching the maps.
+      if (n.pods.size === 0) continue;
       let c = 0;
-      for (const p of n.pods.values()) if (p.metadata.namespace === ns && spreadSelectors.some((s) => labelsMatch(s, p.metadata.labels))) c++;
-      perNode.set(n, c);
+      for (const p of n.pods.values()) {
+        if (p.metadata.namespace !== ns) continue;
+        for (const s of spreadSelectors) {
+          if (labelsMatch(s, p.metadata.labels)) {
+            c++;
+            break;
+          }
+        }
+      }
+      if (c === 0) continue;
       const zone = n.node.metadata.labels?.[ZONE_LABEL];
       if (zone !== undefined) perZone.set(zone, (perZone.get(zone) ?? 0) + c);
+      else perNode.set(n, c);
     }
     (state.preScore ??= new Map()).set('PodTopologySpread', { perNode, perZone });
   },

@@ -64,6 +64,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
       releaseOnCancel: true,
       callbacks: {
         onStartedLeading: (signal) => {
+          log.info('Started leading');
           current = term(signal).catch((err) => log.error('Scheduler stopped with an error', err));
         },
         onNewLeader: (id) => log.info('New leader elected', { identity: id }),
