@@ -83,8 +83,6 @@ export class Proxier {
 
   async sync(): Promise<void> {
     const start = performance.now();
-    const hadEndpoints = new Set<string>();
-    for (const [key, eps] of this.endpoints) if (eps.some((e) => e.ready || (e.serving && e.terminating))) hadEndpoints.add(key);
     const svcUpdated = this.svcTracker.apply(this.services);
     const epResult = this.epTracker.apply(this.endpoints);
     this.deps.metrics.serviceChangesPending.set(0);
@@ -122,7 +120,7 @@ export class Proxier {
     this.deps.metrics.lastTimestamp.setToCurrentTime({ ip_family: this.family });
     for (const t of epResult.lastChangeTriggerTimes) this.deps.metrics.networkProgramming.observe({ ip_family: this.family }, Math.max(0, (Date.now() - t) / 1000));
     log.v(2, 'Synced proxy rules', { ipFamily: this.family, full, changedServices: changed.size, seconds });
-    await this.cleanConntrack(epResult.removed, hadEndpoints);
+    await this.cleanConntrack(epResult.removed, epResult.updatedServices, epResult.previouslyServed);
     this.deps.onSynced?.();
   }
 
@@ -156,6 +154,8 @@ export class Proxier {
 
   private prevActiveNatChains: Set<string> | undefined;
   private readonly fragments = new Map<string, NftFragment>();
+  private readonly fragmentKeysBySvc = new Map<string, string[]>();
+  private nftCounts = { objects: 0, noLocalInternal: 0, noLocalExternal: 0 };
   private stateFileFresh = false;
 
   private async syncNftables(full: boolean, changed: Set<string>): Promise<void> {
@@ -167,7 +167,14 @@ export class Proxier {
       // when the kernel's chain list still matches, instead of rewriting every chain.
       const mirror = this.prevNft ? mergeFragments(emptyNftState(ncfg), this.fragments.values()) : undefined;
       this.fragments.clear();
-      for (const key of [...this.services.keys()].sort()) this.fragments.set(key, renderServicePortFragment(this.services.get(key)!, input, ncfg));
+      this.fragmentKeysBySvc.clear();
+      this.nftCounts = { objects: 0, noLocalInternal: 0, noLocalExternal: 0 };
+      for (const key of [...this.services.keys()].sort()) {
+        const f = renderServicePortFragment(this.services.get(key)!, input, ncfg);
+        this.fragments.set(key, f);
+        this.countFragment(f, 1);
+      }
+      for (const [svcKey, ports] of this.svcTracker.portKeysByService) this.fragmentKeysBySvc.set(svcKey, ports);
       const state = mergeFragments(emptyNftState(ncfg), this.fragments.values());
       let prev: NftState | undefined;
       const existing = (await nft.chains()) ?? [];
@@ -189,17 +196,28 @@ export class Proxier {
       const oldFrags: NftFragment[] = [];
       const newFrags: NftFragment[] = [];
       const keys = new Set<string>();
-      for (const key of this.fragments.keys()) if (changed.has(svcKeyOfPort(key))) keys.add(key);
-      for (const [key, svc] of this.services) if (changed.has(`${svc.namespace}/${svc.name}`)) keys.add(key);
+      for (const svcKey of changed) {
+        for (const key of this.fragmentKeysBySvc.get(svcKey) ?? []) keys.add(key);
+        for (const key of this.svcTracker.portKeysByService.get(svcKey) ?? []) keys.add(key);
+      }
       for (const key of keys) {
         const old = this.fragments.get(key);
-        if (old) oldFrags.push(old);
+        if (old) {
+          oldFrags.push(old);
+          this.countFragment(old, -1);
+        }
         const svc = this.services.get(key);
         if (svc) {
           const f = renderServicePortFragment(svc, input, ncfg);
           newFrags.push(f);
           this.fragments.set(key, f);
+          this.countFragment(f, 1);
         } else this.fragments.delete(key);
+      }
+      for (const svcKey of changed) {
+        const ports = this.svcTracker.portKeysByService.get(svcKey);
+        if (ports) this.fragmentKeysBySvc.set(svcKey, ports);
+        else this.fragmentKeysBySvc.delete(svcKey);
       }
       const only = (frags: NftFragment[]): NftState => mergeFragments({ ...emptyNftState(ncfg), elements: new Map() }, frags);
       const tx = nftTransaction(only(oldFrags), only(newFrags));
@@ -215,18 +233,17 @@ export class Proxier {
       await nft.apply(tx);
       this.lastPayload = tx;
     }
-    let objects = 0;
-    let noLocalInternal = 0;
-    let noLocalExternal = 0;
-    for (const f of this.fragments.values()) {
-      objects += f.chains.size;
-      for (const e of f.elements.values()) objects += e.size;
-      noLocalInternal += f.counts.noLocalInternal;
-      noLocalExternal += f.counts.noLocalExternal;
-    }
-    this.deps.metrics.nftablesTotal.set({ ip_family: this.family }, objects);
-    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'internal', ip_family: this.family }, noLocalInternal);
-    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, noLocalExternal);
+    this.deps.metrics.nftablesTotal.set({ ip_family: this.family }, this.nftCounts.objects);
+    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'internal', ip_family: this.family }, this.nftCounts.noLocalInternal);
+    this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, this.nftCounts.noLocalExternal);
+  }
+
+  private countFragment(f: NftFragment, sign: 1 | -1): void {
+    let objects = f.chains.size;
+    for (const e of f.elements.values()) objects += e.size;
+    this.nftCounts.objects += sign * objects;
+    this.nftCounts.noLocalInternal += sign * f.counts.noLocalInternal;
+    this.nftCounts.noLocalExternal += sign * f.counts.noLocalExternal;
   }
 
   /** Writes the nftables mirror for the next start (full syncs and shutdown). */
@@ -241,15 +258,19 @@ export class Proxier {
     return this.prevNft !== undefined;
   }
 
-  private async cleanConntrack(removed: Map<string, import('./model/types.js').EndpointInfo[]>, hadEndpoints: Set<string>): Promise<void> {
+  private async cleanConntrack(removed: Map<string, import('./model/types.js').EndpointInfo[]>, endpointsChanged: Set<string>, previouslyServed: Set<string>): Promise<void> {
     const plan: ConntrackCleanupPlan = { removedEndpoints: [], newlyServed: [] };
     for (const [key, eps] of removed) {
       if (!key.endsWith('/UDP')) continue;
       for (const endpoint of eps) plan.removedEndpoints.push({ service: this.services.get(key), endpoint });
     }
-    for (const [key, svc] of this.services) {
-      if (svc.protocol !== 'UDP' || hadEndpoints.has(key)) continue;
-      if (categorizeEndpoints(this.endpoints.get(key) ?? [], svc, this.node).hasAnyEndpoints) plan.newlyServed.push(svc);
+    // 0 -> N endpoints: flows sent before there was a DNAT rule are pinned to "no DNAT".
+    for (const svcKey of endpointsChanged) {
+      for (const key of this.svcTracker.portKeysByService.get(svcKey) ?? []) {
+        const svc = this.services.get(key);
+        if (!svc || svc.protocol !== 'UDP' || previouslyServed.has(key)) continue;
+        if (categorizeEndpoints(this.endpoints.get(key) ?? [], svc, this.node).hasAnyEndpoints) plan.newlyServed.push(svc);
+      }
     }
     if (plan.removedEndpoints.length === 0 && plan.newlyServed.length === 0) return;
     try {
@@ -271,14 +292,6 @@ export class Proxier {
     }
     return out;
   }
-}
-
-/** `ns/name` from a service port key `ns/name[:port]/PROTO`. */
-function svcKeyOfPort(key: string): string {
-  const slash = key.lastIndexOf('/');
-  const spn = key.slice(0, slash);
-  const colon = spn.indexOf(':');
-  return colon >= 0 ? spn.slice(0, colon) : spn;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -18,6 +18,8 @@ const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-tim
  */
 export class ServiceChangeTracker {
   private readonly pending = new Map<ServiceKey, Pending<ServicePortInfo[]>>();
+  /** Service -> its service port keys in the applied map, so a sync can find a Service's ports without a scan. */
+  readonly portKeysByService = new Map<ServiceKey, string[]>();
   constructor(private readonly family: Family) {}
 
   /** Records add (prev undefined), update, or delete (cur undefined). Returns whether anything is pending. */
@@ -44,6 +46,8 @@ export class ServiceChangeTracker {
     for (const [key, { previous, current }] of this.pending) {
       for (const p of previous) map.delete(p.key);
       for (const p of current) map.set(p.key, p);
+      if (current.length) this.portKeysByService.set(key, current.map((p) => p.key));
+      else this.portKeysByService.delete(key);
       updated.add(key);
     }
     this.pending.clear();
@@ -57,6 +61,8 @@ export interface EndpointsApplyResult {
   lastChangeTriggerTimes: number[];
   /** endpoints removed per service port key (UDP conntrack cleanup needs them) */
   removed: Map<string, EndpointInfo[]>;
+  /** service port keys (of the updated Services) that had a usable endpoint before this apply */
+  previouslyServed: Set<string>;
 }
 
 /**
@@ -113,8 +119,10 @@ export class EndpointsChangeTracker {
     const updatedServices = new Set<ServiceKey>();
     const lastChangeTriggerTimes: number[] = [];
     const removed = new Map<string, EndpointInfo[]>();
+    const previouslyServed = new Set<string>();
     for (const [svcKey, { previous, current, triggers }] of this.pending) {
       for (const [portKey, eps] of previous) {
+        if (eps.some((e) => e.ready || (e.serving && e.terminating))) previouslyServed.add(portKey);
         const still = new Set((current.get(portKey) ?? []).filter((e) => e.serving).map((e) => e.endpoint));
         const gone = eps.filter((e) => e.serving && !still.has(e.endpoint));
         if (gone.length) removed.set(portKey, gone);
@@ -125,7 +133,7 @@ export class EndpointsChangeTracker {
       lastChangeTriggerTimes.push(...triggers);
     }
     this.pending.clear();
-    return { updatedServices, lastChangeTriggerTimes, removed };
+    return { updatedServices, lastChangeTriggerTimes, removed, previouslyServed };
   }
 }
 
