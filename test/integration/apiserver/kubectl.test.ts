@@ -122,6 +122,14 @@ spec:
     expect(all).toMatch(/^team\s+web\s+ClusterIP/m);
     expect(all).toMatch(/^default\s+shop\s+ClusterIP/m);
     expect(await ok(['get', 'svc', 'shop', '--show-labels'])).toMatch(/app=shop,tier=front/);
+    // replace without the allocated clusterIP keeps it
+    writeFileSync(join(dir, 'shop-replace.yaml'), manifest.replace('tier: front', 'tier: back'));
+    expect(await ok(['replace', '-f', join(dir, 'shop-replace.yaml')])).toContain('service/shop replaced');
+    const replaced = JSON.parse(await ok(['get', 'svc', 'shop', '-o', 'json']));
+    expect(replaced.spec.clusterIP).toBe(y.spec.clusterIP);
+    expect(replaced.metadata.labels.tier).toBe('back');
+    writeFileSync(join(dir, 'shop-replace.yaml'), manifest);
+    await ok(['replace', '-f', join(dir, 'shop-replace.yaml')]);
     // an existing name is 409 AlreadyExists
     const again = await kubectl(['create', '-f', join(dir, 'shop.yaml')]);
     expect(again.code).not.toBe(0);
