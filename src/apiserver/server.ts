@@ -170,6 +170,17 @@ export class ApiServer {
         throw pathNotFound();
       }
     }
+    if (req.method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      // no authorizer yet: every authenticated user may do everything, which is what we answer
+      await readBody(req);
+      return sendJson(res, 201, {
+        kind: 'SelfSubjectAccessReview',
+        apiVersion: 'authorization.k8s.io/v1',
+        metadata: { creationTimestamp: null },
+        spec: {},
+        status: { allowed: true, reason: 'kubeplane authorizes every authenticated user' },
+      });
+    }
     const routed = parseResourcePath(path);
     if (!routed || routed.kind === 'unknown') throw pathNotFound();
     await this.resource(req, res, routed.path, q, user);

@@ -243,6 +243,7 @@ spec:
     expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment/m);
     expect(out).toMatch(/^endpointslices\s+discovery\.k8s\.io\/v1\s+true\s+EndpointSlice/m);
     expect(await ok(['get', 'svc', 'api', '-o', 'name'])).toBe('service/api\n');
+    expect(await ok(['auth', 'can-i', 'create', 'services'])).toBe('yes\n');
     const explain = await ok(['explain', 'service.spec']);
     expect(explain).toContain('KIND:       Service');
     expect(explain).toContain('FIELD: spec <ServiceSpec>');
