@@ -23,6 +23,7 @@ const log = logger('ingress');
 type ClientRequest = IncomingMessage | Http2ServerRequest;
 type ClientResponse = ServerResponse | Http2ServerResponse;
 
+const HSTS = 'max-age=31536000; includeSubDomains';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const MAX_TRIES = 3;
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
@@ -83,6 +84,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   upstream: Upstream | undefined = undefined;
   opts: Dispatcher.DispatchOptions | undefined = undefined;
   affinityCookie: string | undefined = undefined;
+  hsts = false;
 
   constructor(
     readonly proxy: Proxy,
@@ -105,6 +107,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     for (const [k, v] of a.responseHeaders) out[k.toLowerCase()] = v;
     if (a.cors) applyCors(a.cors, this.req.headers.origin, out);
     if (this.affinityCookie) out['set-cookie'] = appendCookie(out['set-cookie'], this.affinityCookie);
+    // ingress-nginx's hsts default: on for HTTPS responses of hosts with TLS, unless the backend set one.
+    if (this.hsts && out['strict-transport-security'] === undefined) out['strict-transport-security'] = HSTS;
     try {
       this.res.writeHead(statusCode, out as Record<string, string>);
     } catch (err) {
@@ -296,18 +300,19 @@ export class Proxy {
     if (a.proxyBodySize > 0 && Number(req.headers['content-length'] ?? 0) > a.proxyBodySize) return this.reply(res, 413);
     const canary = route.canaries.length > 0 ? chooseCanary(route.canaries, req.headers) : undefined;
     const chosen = canary ?? route;
-    this.forward(req, res, chosen, rewritePath(route, match, req.url ?? '/', path), canary !== undefined, secure, port);
+    this.forward(req, res, chosen, rewritePath(route, match, req.url ?? '/', path), canary !== undefined, secure, port, tls);
   }
 
   private defaultRoute(host: string): PathRoute {
     return { host, path: '/', pathType: 'Prefix', ingress: '/', backend: this.defaultBackend!, annotations: defaultAnnotations, canaries: [] };
   }
 
-  private forward(req: ClientRequest, res: ClientResponse, route: PathRoute, upstreamPath: string | undefined, canary: boolean, secure: boolean, port: number): void {
+  private forward(req: ClientRequest, res: ClientResponse, route: PathRoute, upstreamPath: string | undefined, canary: boolean, secure: boolean, port: number, tls = false): void {
     const a = route.annotations;
     const upstream = this.upstreams.get(route.backend);
     if (upstream.state !== 'ok') return this.reply(res, 503);
     const ex = new Exchange(this, req, res, route, canary);
+    ex.hsts = secure && tls;
     if (!this.limits.admit(ex, a, clientAddress(req.socket.remoteAddress))) return this.reply(res, 503);
     ex.upstream = upstream;
     const hostHeader = authority(req) ?? '';

@@ -99,6 +99,10 @@ describeE2E('kubeplane ingress TLS', { commands: ['openssl', 'curl'] }, () => {
     const echo = JSON.parse(r.stdout) as { headers: Record<string, string>; url: string };
     expect(echo.url).toBe('/hello');
     expect(echo.headers['x-forwarded-proto']).toBe('https');
+    const head = await runCommand('curl', ['-sS', '-o', '/dev/null', '-D', '-', '--cacert', caFile, '--resolve', `a.tls.test:${ingress!.httpsPort}:127.0.0.1`, `https://a.tls.test:${ingress!.httpsPort}/hello`]);
+    expect(head.stdout.toLowerCase()).toContain('strict-transport-security: max-age=31536000; includesubdomains');
+    const plain = await get(ingress!.httpPort, 'plain.tls.test', '/');
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
   });
 
   it('serves HTTP/2 over TLS', async () => {
