@@ -126,7 +126,8 @@ export class Proxier {
 
   private async syncIptables(full: boolean, changed: Set<string>): Promise<void> {
     const ipt = this.deps.iptables!;
-    const rcfg = iptablesConfig(this.cfg, this.family);
+    // One config object for the proxier's life: the renderer's per-service cache is keyed on it.
+    const rcfg = (this.iptablesCfg ??= iptablesConfig(this.cfg, this.family));
     if (full) await ipt.ensureJumpsAndCanaries(this.family === 'IPv4' && rcfg.localhostNodePorts);
     // Full syncs ask the kernel which chains exist; partial syncs know it from the last sync,
     // which saves an iptables-save of the whole nat table per change.
@@ -153,6 +154,7 @@ export class Proxier {
   }
 
   private prevActiveNatChains: Set<string> | undefined;
+  private iptablesCfg: ReturnType<typeof iptablesConfig> | undefined;
   private readonly fragments = new Map<string, NftFragment>();
   private readonly fragmentKeysBySvc = new Map<string, string[]>();
   private nftCounts = { objects: 0, noLocalInternal: 0, noLocalExternal: 0 };

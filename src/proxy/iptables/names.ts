@@ -20,8 +20,19 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
+// Names are recomputed for every service on every iptables sync (the top-level chains are
+// always rewritten), so hashes are memoised; the cap keeps churn from growing it forever.
+const hashMemo = new Map<string, string>();
+const HASH_MEMO_MAX = 500_000;
+
 export function sha256Base32(s: string): string {
-  return base32(createHash('sha256').update(s).digest());
+  let h = hashMemo.get(s);
+  if (h === undefined) {
+    h = base32(createHash('sha256').update(s).digest());
+    if (hashMemo.size >= HASH_MEMO_MAX) hashMemo.clear();
+    hashMemo.set(s, h);
+  }
+  return h;
 }
 
 /** kube-proxy's portProtoHash: first 16 base32 chars of sha256(spn + proto). */

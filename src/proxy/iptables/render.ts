@@ -126,8 +126,6 @@ function ipInCidr(ip: string, net: string, bits: number): boolean {
 /** Renders the whole restore payload (`*filter` then `*nat`) for one sync. */
 export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderConfig): IptablesRenderResult {
   const b: Buffers = { filterChains: new LineBuffer(), filterRules: new LineBuffer(), natChains: new LineBuffer(), natRules: new LineBuffer() };
-  const skippedChains = new LineBuffer(true);
-  const skippedRules = new LineBuffer(true);
   writeTopLevel(b, cfg);
   const activeNatChains = new Set<string>();
   let totalEndpoints = 0;
@@ -136,11 +134,24 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
   let noLocalInternal = 0;
   let noLocalExternal = 0;
   const keys = [...input.services.keys()].sort();
+  let skippedRules = 0;
   for (const key of keys) {
     const svc = input.services.get(key)!;
-    const r = writeServicePort(svc, input.endpoints.get(key) ?? [], input, cfg, b, { chains: skippedChains, rules: skippedRules }, activeNatChains, largeClusterMode);
-    noLocalInternal += r.noLocalInternal;
-    noLocalExternal += r.noLocalExternal;
+    const eps = input.endpoints.get(key) ?? EMPTY;
+    const out = serviceOutput(svc, eps, input, cfg, largeClusterMode);
+    noLocalInternal += out.noLocalInternal;
+    noLocalExternal += out.noLocalExternal;
+    for (const c of out.active) activeNatChains.add(c);
+    for (const l of out.filterRules) b.filterRules.writeLine(l);
+    for (const l of out.natTop) b.natRules.writeLine(l);
+    // Unchanged services' chains are left out of a partial restore; their rules still count.
+    const skip = input.changedServices !== undefined && !input.changedServices.has(`${svc.namespace}/${svc.name}`);
+    if (skip) {
+      skippedRules += out.natRules.length;
+      continue;
+    }
+    for (const l of out.natChains) b.natChains.writeLine(l);
+    for (const l of out.natRules) b.natRules.writeLine(l);
   }
   let deletedChains = 0;
   if (input.existingNatChains) {
@@ -159,7 +170,7 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
     text,
     activeNatChains,
     filterRules: b.filterRules.lineCount,
-    natRulesTotal: b.natRules.lineCount + skippedRules.lineCount - deletedChains,
+    natRulesTotal: b.natRules.lineCount + skippedRules - deletedChains,
     natRulesWritten: b.natRules.lineCount - deletedChains,
     deletedChains,
     noLocalEndpointsInternal: noLocalInternal,
@@ -194,13 +205,60 @@ function writeForward(b: Buffers, cfg: IptablesRenderConfig): void {
   b.filterRules.write('-A', KUBE_FORWARD, '-m', 'comment', '--comment', q('kubernetes forwarding conntrack rule'), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
 }
 
+const EMPTY: EndpointInfo[] = [];
+
+interface ServiceOutput {
+  /** inputs the output was rendered from (identity): a partial sync reuses it while they are unchanged */
+  eps: readonly EndpointInfo[];
+  zone: string | undefined;
+  largeClusterMode: boolean;
+  filterRules: string[];
+  /** this service's lines in the top-level nat chains (KUBE-SERVICES, KUBE-NODEPORTS) */
+  natTop: string[];
+  natChains: string[];
+  natRules: string[];
+  active: string[];
+  noLocalInternal: number;
+  noLocalExternal: number;
+}
+
+// Keyed by the ServicePortInfo object, which the change tracker replaces whenever the Service
+// changes; endpoint arrays are likewise replaced on change. Rendering is pure, so an entry is
+// valid while those inputs, the node zone and the comment mode are the same.
+const outputCache = new WeakMap<ServicePortInfo, ServiceOutput>();
+
+function serviceOutput(svc: ServicePortInfo, eps: readonly EndpointInfo[], input: IptablesRenderInput, cfg: IptablesRenderConfig, largeClusterMode: boolean): ServiceOutput {
+  const cached = outputCache.get(svc);
+  if (cached && cached.eps === eps && cached.zone === input.node.zone && cached.largeClusterMode === largeClusterMode && cachedCfg.get(cached) === cfg) return cached;
+  const filterRules = new LineBuffer();
+  const natTop = new LineBuffer();
+  const natChains = new LineBuffer();
+  const natRules = new LineBuffer();
+  const active = new Set<string>();
+  const r = writeServicePort(svc, eps, input, cfg, { filterRules, natTop, natChains, natRules }, active, largeClusterMode);
+  const out: ServiceOutput = {
+    eps,
+    zone: input.node.zone,
+    largeClusterMode,
+    filterRules: filterRules.lines(),
+    natTop: natTop.lines(),
+    natChains: natChains.lines(),
+    natRules: natRules.lines(),
+    active: [...active],
+    ...r,
+  };
+  outputCache.set(svc, out);
+  cachedCfg.set(out, cfg);
+  return out;
+}
+const cachedCfg = new WeakMap<ServiceOutput, IptablesRenderConfig>();
+
 function writeServicePort(
   svc: ServicePortInfo,
   allEndpoints: readonly EndpointInfo[],
   input: IptablesRenderInput,
   cfg: IptablesRenderConfig,
-  b: Buffers,
-  skipped: { chains: LineBuffer; rules: LineBuffer },
+  b: { filterRules: LineBuffer; natTop: LineBuffer; natChains: LineBuffer; natRules: LineBuffer },
   active: Set<string>,
   largeClusterMode: boolean,
 ): { noLocalInternal: number; noLocalExternal: number } {
@@ -253,15 +311,15 @@ function writeServicePort(
   }
   const port = String(svc.port);
   const protoMatch = ['-m', proto, '-p', proto];
-  if (hasInternal) b.natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} cluster IP`), protoMatch, '-d', svc.clusterIP, '--dport', port, '-j', internalChain);
+  if (hasInternal) b.natTop.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} cluster IP`), protoMatch, '-d', svc.clusterIP, '--dport', port, '-j', internalChain);
   else b.filterRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', internalComment, protoMatch, '-d', svc.clusterIP, '--dport', port, '-j', internalTarget);
 
   for (const ip of svc.externalIPs) {
-    if (hasEndpoints) b.natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} external IP`), protoMatch, '-d', ip, '--dport', port, '-j', extChain);
+    if (hasEndpoints) b.natTop.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} external IP`), protoMatch, '-d', ip, '--dport', port, '-j', extChain);
     if (!hasExternal) b.filterRules.write('-A', KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalComment, protoMatch, '-d', ip, '--dport', port, '-j', externalTarget);
   }
   for (const ip of svc.loadBalancerVIPs) {
-    if (hasEndpoints) b.natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} loadbalancer IP`), protoMatch, '-d', ip, '--dport', port, '-j', lbChain);
+    if (hasEndpoints) b.natTop.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', q(`${name} loadbalancer IP`), protoMatch, '-d', ip, '--dport', port, '-j', lbChain);
     if (usesFwChain) b.filterRules.write('-A', KUBE_PROXY_FIREWALL, '-m', 'comment', '--comment', q(`${name} traffic not accepted by ${fwChain}`), protoMatch, '-d', ip, '--dport', port, '-j', 'DROP');
   }
   if (!hasExternal) {
@@ -271,9 +329,9 @@ function writeServicePort(
     const np = String(svc.nodePort);
     if (hasEndpoints) {
       if (cfg.localhostNodePorts && cfg.family === 'IPv4' && cfg.nfacct) {
-        b.natRules.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', name, protoMatch, '-d', '127.0.0.0/8', '--dport', np, '-m', 'nfacct', '--nfacct-name', 'localhost_nps_accepted_pkts', '-j', extChain);
+        b.natTop.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', name, protoMatch, '-d', '127.0.0.0/8', '--dport', np, '-m', 'nfacct', '--nfacct-name', 'localhost_nps_accepted_pkts', '-j', extChain);
       }
-      b.natRules.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', name, protoMatch, '--dport', np, '-j', extChain);
+      b.natTop.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', name, protoMatch, '--dport', np, '-j', extChain);
     }
     if (!hasExternal) b.filterRules.write('-A', KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalComment, '-m', 'addrtype', '--dst-type', 'LOCAL', protoMatch, '--dport', np, '-j', externalTarget);
   }
@@ -281,11 +339,8 @@ function writeServicePort(
     b.filterRules.write('-A', KUBE_NODEPORTS, '-m', 'comment', '--comment', q(`${name} health check node port`), '-m', 'tcp', '-p', 'tcp', '--dport', String(svc.healthCheckNodePort), '-j', 'ACCEPT');
   }
 
-  // Unchanged services' chains are computed (for the rule counts) but left out of a partial restore.
-  const svcKey = `${svc.namespace}/${svc.name}`;
-  const skip = input.changedServices !== undefined && !input.changedServices.has(svcKey);
-  const natChains = skip ? skipped.chains : b.natChains;
-  const natRules = skip ? skipped.rules : b.natRules;
+  const natChains = b.natChains;
+  const natRules = b.natRules;
 
   if (hasInternal) {
     const args = ['-m', 'comment', '--comment', q(`${name} cluster IP`), ...protoMatch, '-d', svc.clusterIP, '--dport', port];

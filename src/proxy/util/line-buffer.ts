@@ -3,7 +3,7 @@
  * sync. The discard variant only counts, for chains a partial sync leaves out.
  */
 export class LineBuffer {
-  private lines: string[] = [];
+  private lines_: string[] = [];
   private count = 0;
   constructor(private readonly discard = false) {}
 
@@ -15,16 +15,16 @@ export class LineBuffer {
       if (typeof w === 'string') line += line ? ' ' + w : w;
       else for (const x of w) line += line ? ' ' + x : x;
     }
-    this.lines.push(line);
+    this.lines_.push(line);
   }
 
   writeLine(line: string): void {
     this.count++;
-    if (!this.discard) this.lines.push(line);
+    if (!this.discard) this.lines_.push(line);
   }
 
   reset(): void {
-    this.lines = [];
+    this.lines_ = [];
     this.count = 0;
   }
 
@@ -32,7 +32,12 @@ export class LineBuffer {
     return this.count;
   }
 
+  /** the lines written so far (empty for a discard buffer) */
+  lines(): string[] {
+    return this.discard ? [] : this.lines_;
+  }
+
   text(): string {
-    return this.lines.length ? this.lines.join('\n') + '\n' : '';
+    return this.lines_.length ? this.lines_.join('\n') + '\n' : '';
   }
 }
