@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
-import { FileInformerFactory } from '../client/file-informers.js';
+import { apiSourceFlags, openInformers, type InformerSource } from './informers.js';
 import { parseConfig, type DnsConfig } from '../dns/config.js';
 import { CorefileError, defaultCorefile } from '../dns/corefile.js';
 import { parseHostPort } from '../dns/forward.js';
@@ -57,10 +57,10 @@ export const command: Command = {
     { name: 'ready-bind', type: 'string', help: 'address for /ready (overrides the Corefile\'s ready plugin; "off" disables)' },
     { name: 'metrics-bind', type: 'string', help: 'address for /metrics (overrides the Corefile\'s prometheus plugin; "off" disables)' },
     { name: 'workers', type: 'int', default: 1, help: 'processes sharing the DNS sockets (use the number of cores)' },
+    ...apiSourceFlags,
   ],
   async run(opts) {
     const objects = opts.optionalString('objects');
-    if (!objects) throw new UsageError('--objects FILE is required (API-backed informers are not wired into kubeplane dns yet)');
     const bindText = opts.string('dns-bind');
     const bind = parseHostPort(bindText, 53);
     if (!bind.host || !(bind.port >= 0 && bind.port < 65536)) throw new UsageError(`invalid --dns-bind "${bindText}": want HOST:PORT`);
@@ -74,17 +74,28 @@ export const command: Command = {
     };
     const httpAddrs = { healthAddr: override('health-bind'), readyAddr: override('ready-bind'), metricsAddr: override('metrics-bind') };
     const explicitBind = opts.explicitlySet.has('dns-bind') || !opts.optionalString('corefile');
-    const make = (http: boolean): ClusterDns =>
-      new ClusterDns({
+    // Each ClusterDns (a reload makes a new one) gets its own informer source, closed with it.
+    const sources = new Map<ClusterDns, InformerSource>();
+    const make = async (http: boolean): Promise<ClusterDns> => {
+      const source = await openInformers(opts, 'kubeplane-dns');
+      const dns = new ClusterDns({
         config,
-        informers: new FileInformerFactory(objects, { watch: true }),
+        informers: source.factory,
         bind: explicitBind ? bind : { host: bind.host },
         ...(http ? httpAddrs : { healthAddr: '', readyAddr: '', metricsAddr: '' }),
       });
+      sources.set(dns, source);
+      return dns;
+    };
+    const stop = async (dns: ClusterDns, o?: { lameduck: boolean }): Promise<void> => {
+      await dns.stop(o);
+      await sources.get(dns)?.close();
+      sources.delete(dns);
+    };
     if (workers > 1 || cluster.isWorker) return runWorkers(workers, config, httpAddrs, () => make(false));
-    let dns = make(true);
+    let dns = await make(true);
     await dns.start();
-    log.info('Serving DNS', { addresses: dns.servers.map((s) => `${s.address.host}:${s.address.port}`), objects });
+    log.info('Serving DNS', { addresses: dns.servers.map((s) => `${s.address.host}:${s.address.port}`), source: objects ?? 'API server' });
     const corefile = opts.optionalString('corefile');
     let reloadTimer: NodeJS.Timeout | undefined;
     if (corefile && config.reload) {
@@ -104,11 +115,10 @@ export const command: Command = {
             return tick();
           }
           const old = dns;
-          void old
-            .stop({ lameduck: false })
+          void stop(old, { lameduck: false })
             .then(async () => {
               config = next;
-              dns = make(true);
+              dns = await make(true);
               await dns.start();
               log.info('Reloaded the Corefile', { corefile });
             })
@@ -123,7 +133,7 @@ export const command: Command = {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
         clearTimeout(reloadTimer);
-        void dns.stop().then(resolve);
+        void stop(dns).then(resolve);
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);

@@ -24,7 +24,7 @@ export async function runWorkers(
   n: number,
   config: DnsConfig,
   httpAddrs: { healthAddr?: string; readyAddr?: string; metricsAddr?: string },
-  make: () => ClusterDns,
+  make: () => ClusterDns | Promise<ClusterDns>,
 ): Promise<number> {
   if (cluster.isWorker) return runWorker(make);
   const ready = new Map<number, boolean>();
@@ -97,8 +97,8 @@ export async function runWorkers(
   return 0;
 }
 
-async function runWorker(make: () => ClusterDns): Promise<number> {
-  const dns = make();
+async function runWorker(make: () => ClusterDns | Promise<ClusterDns>): Promise<number> {
+  const dns = await make();
   client.AggregatorRegistry.setRegistries([dns.metrics.registry]);
   await dns.start();
   let last: boolean | undefined;

@@ -20,7 +20,7 @@ describe('kubeplane dns flags and Corefile errors', () => {
   const cases: [string, string[], string | undefined, RegExp][] = [
     ['unknown plugin named', ['--objects', objects], '.:53 {\n  rewrite name a b\n}\n', /unknown plugin "rewrite"/],
     ['bad ttl', ['--objects', objects], '.:53 {\n  kubernetes cluster.local {\n    ttl -1\n  }\n}\n', /ttl must be an integer/],
-    ['missing --objects', [], undefined, /--objects FILE is required/],
+    ['unreadable --kubeconfig', ['--kubeconfig', '@DIR@/no-kubeconfig'], undefined, /no-kubeconfig/],
     ['bad --dns-bind', ['--objects', objects, '--dns-bind', '127.0.0.1:99999'], undefined, /invalid --dns-bind/],
     ['bad --workers', ['--objects', objects, '--workers', '0'], undefined, /--workers must be between 1 and 64/],
     ['unreadable corefile', ['--objects', objects, '--corefile', '@DIR@/missing'], undefined, /cannot read --corefile/],
