@@ -23,6 +23,8 @@ async function pool(n: number, concurrency: number, fn: (i: number) => Promise<u
   }));
 }
 
+const podIP = (i: number) => `10.244.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
 async function readyEndpoints(api: Awaited<ReturnType<typeof startApiServer>>): Promise<{ ready: number; slices: number }> {
   const list = await api.client.list<EndpointSlice>(slicesResource, { namespace: 'default', labelSelector: 'kubernetes.io/service-name=bench' });
   let ready = 0;
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
     let lastAck = 0;
     const statusWrites = pool(PODS, 32, async (i) => {
       const p = created[i]!;
-      await api.client.update<Pod>(podsResource, { ...p, status: { phase: 'Running', podIP: `10.244.${i >> 8}.${(i & 255) + 1}`, podIPs: [{ ip: `10.244.${i >> 8}.${(i & 255) + 1}` }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } }, { subresource: 'status' });
+      await api.client.update<Pod>(podsResource, { ...p, status: { phase: 'Running', podIP: podIP(i), podIPs: [{ ip: podIP(i) }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } }, { subresource: 'status' });
       done++;
     }).then(() => (lastAck = performance.now()));
     let tDone = 0;
@@ -62,7 +64,11 @@ async function main(): Promise<void> {
         tDone = performance.now();
         break;
       }
-      if (performance.now() - t0 > 300_000) throw new Error(`gave up with ${final.ready} ready endpoints`);
+      if (performance.now() - t0 > Number(process.env.GIVE_UP_MS ?? 300_000)) {
+        const list = await api.client.list<EndpointSlice>(slicesResource, { namespace: 'default' });
+        console.error(`status writes acknowledged: ${done}; slices: ${list.items.map((s) => `${s.metadata.name}:${s.endpoints?.length ?? 0}`).join(' ')}; controller queue ${controller.queue.length}`);
+        throw new Error(`gave up with ${final.ready} ready endpoints`);
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
     await statusWrites;

@@ -3,7 +3,7 @@
 // kube-controller-manager's endpointslice reconciler groups them.
 
 import type { Endpoint, EndpointPort, Node, Pod, Service, ServicePort } from '../../api/types.js';
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 
 export type AddressType = 'IPv4' | 'IPv6';
 
@@ -59,7 +59,8 @@ export function findPort(pod: Pod, sp: ServicePort): number | undefined {
 
 function podIPFor(pod: Pod, family: AddressType): string | undefined {
   const ips = pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : []);
-  return ips.find((ip) => isIPv6(ip) === (family === 'IPv6'));
+  // A malformed IP in one pod's status must not make every write of the Service's slices fail validation.
+  return ips.find((ip) => (family === 'IPv6' ? isIPv6(ip) : isIPv4(ip)));
 }
 
 /** Whether a pod belongs in EndpointSlices at all: terminal pods and pods without an IP do not. */

@@ -172,3 +172,10 @@ describe('reconcileSlices', () => {
     expect(changes.create[0]!.ports).toEqual([{ name: 'http', port: 8081, protocol: 'TCP' }]);
   });
 });
+
+describe('desiredEndpoints with a malformed pod IP', () => {
+  it('leaves that pod out instead of producing a slice the server refuses', () => {
+    const g = group(svc(), [pod('good', '10.244.0.5'), pod('bad', '10.244.0.256')]);
+    expect([...g.values()].flatMap((x) => [...x.endpoints.keys()])).toEqual(['10.244.0.5']);
+  });
+});
