@@ -130,13 +130,19 @@ export class EndpointSliceController extends QueueController {
       changes.update.push(...c.update);
       changes.delete.push(...c.delete);
     }
+    // Taken now, so a change that arrives while we write gets its own trigger time next sync.
     const trigger = this.triggerTimes.get(key);
+    this.triggerTimes.delete(key);
     for (const s of [...changes.create, ...changes.update]) {
       if (trigger) s.metadata.annotations = { ...(s.metadata.annotations ?? {}), [ANNOTATION_TRIGGER_TIME]: trigger };
       else if (s.metadata.annotations) delete s.metadata.annotations[ANNOTATION_TRIGGER_TIME];
     }
-    await this.apply(key, changes);
-    this.triggerTimes.delete(key);
+    try {
+      await this.apply(key, changes);
+    } catch (err) {
+      if (trigger && !this.triggerTimes.has(key)) this.triggerTimes.set(key, trigger);
+      throw err;
+    }
   }
 
   private async apply(key: string, changes: { create: EndpointSlice[]; update: EndpointSlice[]; delete: EndpointSlice[] }): Promise<void> {

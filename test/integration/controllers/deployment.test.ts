@@ -194,6 +194,12 @@ describe('Deployment on simulated nodes', () => {
     }, { what: 'endpoint ready again' });
   }, 30_000);
 
+  it('removes the slices and Endpoints of a deleted Service', async () => {
+    expect((await api.kubectl(['delete', 'service', 'web'])).code).toBe(0);
+    await waitFor(async () => (await webSlices()).length === 0, { what: 'slices gone' });
+    await waitFor(async () => (await api.client.get<Endpoints>(endpoints, 'web', { namespace: NS }).then(() => false, () => true)), { what: 'Endpoints gone' });
+  }, 30_000);
+
   it('garbage-collects the pods of a deleted ReplicaSet', async () => {
     const rs = {
       apiVersion: 'apps/v1',
