@@ -164,7 +164,17 @@ export class SchedulerRuntime {
   private scheduleOne(key: string): void {
     const pod = this.pods.get(key);
     if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp || !this.responsible(pod) || this.cache.isAssumedOrBound(key)) return;
-    const result = this.algorithm.schedule(pod, this.cache.nodeInfos(), this.spreadSelectors(pod));
+    let result: ReturnType<Scheduler['schedule']>;
+    try {
+      result = this.algorithm.schedule(pod, this.cache.nodeInfos(), this.spreadSelectors(pod));
+    } catch (err) {
+      // A pod the plugins cannot read (e.g. a malformed quantity) is parked, never fatal to the loop.
+      log.error('Error scheduling pod', err, { pod: key });
+      this.stats.unschedulable++;
+      this.queue.addUnschedulable(key);
+      void this.reportUnschedulable(pod, `running scheduling plugins: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
     if (result instanceof FitError) {
       this.stats.unschedulable++;
       this.queue.addUnschedulable(key);
