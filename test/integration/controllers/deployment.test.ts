@@ -216,6 +216,12 @@ describe('Deployment on simulated nodes', () => {
     await waitFor(async () => (await api.client.list<KubeList<Pod>['items'][number]>(pods, { namespace: NS, labelSelector: 'app=orphans' })).items.length === 0, { timeoutMs: 30_000, what: 'orphans pods gone' });
   }, 60_000);
 
+  it('cascades a Deployment deletion to its ReplicaSets and their pods', async () => {
+    expect((await api.kubectl(['delete', 'deployment', 'web', '--wait=false'])).code).toBe(0);
+    await waitFor(async () => (await api.client.list<ReplicaSet>(replicasets, { namespace: NS, labelSelector: 'app=web' })).items.length === 0, { timeoutMs: 30_000, what: 'ReplicaSets gone' });
+    await waitFor(async () => (await webPods()).length === 0, { timeoutMs: 30_000, what: 'pods gone' });
+  }, 60_000);
+
   it('keeps a pod that fits no node Pending with FailedScheduling, and schedules it once a node fits', async () => {
     const big = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big', namespace: NS }, spec: { containers: [{ name: 'c', image: 'none', resources: { requests: { cpu: '16' } } }] } };
     expect((await api.kubectl(['apply', '-f', '-'], { input: JSON.stringify(big) })).code).toBe(0);
