@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
 import type { FlagSpec } from './flags.js';
+import { apiSourceFlags, openInformers } from './informers.js';
 import type { ProxyConfig, ProxyMode } from '../proxy/config.js';
 import { normalizeIP } from '../proxy/model/service-port.js';
 
@@ -24,6 +25,7 @@ const flags: FlagSpec[] = [
   { name: 'metrics-bind-address', type: 'string', default: '127.0.0.1:10249', help: 'address:port of /metrics; empty disables' },
   { name: 'cleanup', type: 'bool', default: false, help: 'remove every rule kube-proxy or kubeplane proxy installed, then exit' },
   { name: 'state-dir', type: 'string', default: '/run/kubeplane/proxy', help: 'where the nftables runner keeps its mirror of the kernel state' },
+  ...apiSourceFlags,
 ];
 
 export function configFromOptions(opts: Options): ProxyConfig {
@@ -86,14 +88,15 @@ export const command: Command = {
     if (args.length > 0) throw new UsageError(`unknown argument "${args[0]}"`);
     const { cleanup, runProxy } = await import('../proxy/setup.js');
     if (opts.bool('cleanup')) return cleanup();
-    const file = opts.string('objects');
-    if (!file) throw new UsageError('kubeplane proxy needs --objects FILE (API-backed informers are not wired in yet)');
     const { ObjectsFileError } = await import('../api/objects-file.js');
+    const source = await openInformers(opts, 'kubeplane-proxy');
     try {
-      return await runProxy(cfg, { objectsFile: file, stateDir: opts.string('state-dir') });
+      return await runProxy(cfg, source.factory, { stateDir: opts.string('state-dir') });
     } catch (err) {
       if (err instanceof ObjectsFileError) throw new UsageError(err.message);
       throw err;
+    } finally {
+      await source.close();
     }
   },
 };

@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { EndpointSlice, Node, Service } from '../api/types.js';
 import type { InformerFactory } from '../client/informer.js';
-import { FileInformerFactory } from '../client/file-informers.js';
 import { logger } from '../observability/log.js';
 import type { ProxyConfig } from './config.js';
 import { ProxyHealth, ServiceHealthServers, splitHostPort } from './healthcheck.js';
@@ -145,9 +144,8 @@ export async function startProxy(cfg: ProxyConfig, factory: InformerFactory, opt
   };
 }
 
-/** `kubeplane proxy --objects FILE`: runs until SIGTERM/SIGINT. */
-export async function runProxy(cfg: ProxyConfig, opts: { objectsFile: string; stateDir: string }): Promise<number> {
-  const factory = new FileInformerFactory(opts.objectsFile, { watch: true });
+/** `kubeplane proxy`: runs on the given informers until SIGTERM/SIGINT. */
+export async function runProxy(cfg: ProxyConfig, factory: InformerFactory, opts: { stateDir: string }): Promise<number> {
   const proxy = await startProxy(cfg, factory, { stateDir: opts.stateDir });
   log.info('kubeplane proxy running', { mode: cfg.mode, node: cfg.nodeName, families: proxy.proxiers.map((p) => p.family) });
   await new Promise<void>((resolve) => {
