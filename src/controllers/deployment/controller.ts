@@ -82,7 +82,23 @@ export class DeploymentController extends QueueController {
       const rs = old.find((r) => r.metadata.name === name)!;
       await annotate(rs, n);
     }
+    await this.cleanupOldReplicaSets(d, old);
     await this.writeStatus(d, all, newRS);
+  }
+
+  /** Keeps at most revisionHistoryLimit (default 10) empty old ReplicaSets, dropping the oldest revisions. */
+  private async cleanupOldReplicaSets(d: Deployment, old: ReplicaSet[]): Promise<void> {
+    const limit = d.spec.revisionHistoryLimit ?? 10;
+    const empty = old.filter((rs) => (rs.spec.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0);
+    if (empty.length <= limit) return;
+    const revision = (rs: ReplicaSet) => Number(rs.metadata.annotations?.[ANNOTATION_REVISION] ?? 0) || 0;
+    for (const rs of empty.sort((a, b) => revision(a) - revision(b)).slice(0, empty.length - limit)) {
+      try {
+        await this.ctx.client.delete(rsResource, rs.metadata.name!, { namespace: rs.metadata.namespace, preconditions: { uid: rs.metadata.uid }, propagationPolicy: 'Background' });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
   }
 
   private async createReplicaSet(d: Deployment, old: ReplicaSet[]): Promise<ReplicaSet | undefined> {

@@ -38,7 +38,7 @@ const manifest = (image: string) => ({
     template: {
       metadata: { labels: { app: 'web' } },
       spec: {
-        terminationGracePeriodSeconds: 3,
+        terminationGracePeriodSeconds: 5,
         containers: [{ name: 'web', image, command: ['serve-http'], ports: [{ name: 'http', containerPort: 8080 }], resources: { requests: { cpu: '100m' } } }],
       },
     },
@@ -177,6 +177,25 @@ describe('Deployment on simulated nodes', () => {
       return ps.length === 2 && ps.every((p) => p.spec.containers[0]!.image === 'none:v2') ? ps : undefined;
     }, { timeoutMs: 30_000, what: 'only new pods' });
     expect(live).toHaveLength(2);
+  }, 120_000);
+
+  it('keeps only revisionHistoryLimit old ReplicaSets', async () => {
+    const hist = manifest('none:h1') as ReturnType<typeof manifest> & { spec: { revisionHistoryLimit?: number } };
+    hist.metadata.name = 'hist';
+    hist.spec.replicas = 1;
+    hist.spec.revisionHistoryLimit = 0;
+    hist.spec.selector.matchLabels.app = 'hist';
+    hist.spec.template.metadata.labels.app = 'hist';
+    expect((await api.kubectl(['apply', '-f', '-'], { input: JSON.stringify(hist) })).code).toBe(0);
+    expect((await api.kubectl(['rollout', 'status', 'deployment/hist', '--timeout=60s'], { timeoutMs: 70_000 })).code).toBe(0);
+    expect((await api.kubectl(['set', 'image', 'deployment/hist', 'web=none:h2'])).code).toBe(0);
+    expect((await api.kubectl(['rollout', 'status', 'deployment/hist', '--timeout=60s'], { timeoutMs: 70_000 })).code).toBe(0);
+    const left = await waitFor(async () => {
+      const rss = (await api.client.list<ReplicaSet>(replicasets, { namespace: NS, labelSelector: 'app=hist' })).items;
+      return rss.length === 1 ? rss : undefined;
+    }, { timeoutMs: 30_000, what: 'only the current ReplicaSet' });
+    expect(left[0]!.spec.template.spec.containers[0]!.image).toBe('none:h2');
+    expect((await api.kubectl(['delete', 'deployment', 'hist', '--wait=false'])).code).toBe(0);
   }, 120_000);
 
   it('takes a pod out of the slice when its readiness fails', async () => {
