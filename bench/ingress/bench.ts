@@ -2,7 +2,7 @@
 // (one worker) configured as the same reverse proxy: 100 host routes, keep-alive to
 // clients and upstreams, a fast local backend (nginx returning a 100-byte body).
 // Then the time to apply one change with 10,000 Ingresses present.
-// Usage: npx tsc -p tsconfig.build.json && npx tsx bench/ingress/bench.ts [--seconds 10] [--connections 32] [--rounds 2]
+// Usage: npx tsc -p tsconfig.build.json && npx tsx bench/ingress/bench.ts [--seconds 10] [--connections 32] [--rounds 2] [--workers 1]
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,6 +23,7 @@ const arg = (name: string, def: number): number => {
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 32);
 const ROUNDS = arg('rounds', 2);
+const WORKERS = arg('workers', 1);
 const ROUTES = 100;
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const dir = mkdtempSync(join(tmpdir(), 'kp-ingress-bench-'));
@@ -52,7 +53,7 @@ async function waitPort(port: number): Promise<void> {
 
 function nginx(conf: string, name: string): ChildProcess {
   const path = join(dir, `${name}.conf`);
-  writeFileSync(path, `worker_processes 1;\ndaemon off;\nmaster_process off;\npid ${join(dir, name + '.pid')};\nerror_log ${join(dir, name + '.err')} warn;\nevents { worker_connections 4096; }\nhttp {\n access_log off;\n client_body_temp_path ${dir};\n proxy_temp_path ${dir};\n fastcgi_temp_path ${dir};\n uwsgi_temp_path ${dir};\n scgi_temp_path ${dir};\n${conf}\n}\n`);
+  writeFileSync(path, `worker_processes ${name === 'proxy' ? WORKERS : 1};\ndaemon off;\nmaster_process ${name === 'proxy' && WORKERS > 1 ? 'on' : 'off'};\npid ${join(dir, name + '.pid')};\nerror_log ${join(dir, name + '.err')} warn;\nevents { worker_connections 4096; }\nhttp {\n access_log off;\n client_body_temp_path ${dir};\n proxy_temp_path ${dir};\n fastcgi_temp_path ${dir};\n uwsgi_temp_path ${dir};\n scgi_temp_path ${dir};\n${conf}\n}\n`);
   const p = spawn('/usr/sbin/nginx', ['-c', path, '-p', dir, '-e', join(dir, name + '.err')], { stdio: 'ignore' });
   children.push(p);
   return p;
@@ -72,7 +73,7 @@ function parseLatency(v: string, unit: string): number {
 function wrk(port: number): WrkResult {
   const lua = join(dir, 'hosts.lua');
   writeFileSync(lua, `local i = 0\nrequest = function()\n  i = (i + 1) % ${ROUTES}\n  return wrk.format("GET", "/", { Host = "r" .. i .. ".bench.test" })\nend\n`);
-  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', lua, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const out = execFileSync('wrk', [`-t${WORKERS}`, `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', lua, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const errors = /Non-2xx or 3xx responses: \d+|Socket errors:[^\n]*/.exec(out)?.[0] ?? 'none';
@@ -114,11 +115,11 @@ async function main(): Promise<void> {
   const objectsPath = join(dir, 'objects.yaml');
   writeObjects(objectsPath, ingressObjects(backendPort, ROUTES));
   const [kpPort, kpsPort, kpmPort] = [await freePort(), await freePort(), await freePort()];
-  const kp = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'ingress', '--objects', objectsPath, '--http-bind', `127.0.0.1:${kpPort}`, '--https-bind', `127.0.0.1:${kpsPort}`, '--metrics-bind', `127.0.0.1:${kpmPort}`], { stdio: 'ignore' });
+  const kp = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'ingress', '--objects', objectsPath, '--http-bind', `127.0.0.1:${kpPort}`, '--https-bind', `127.0.0.1:${kpsPort}`, '--metrics-bind', `127.0.0.1:${kpmPort}`, '--workers', String(WORKERS)], { stdio: 'ignore' });
   children.push(kp);
   await Promise.all([waitPort(backendPort), waitPort(nginxPort), waitPort(kpPort)]);
 
-  console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUTES} host routes, 100-byte body, keep-alive; one kubeplane process vs one nginx worker`);
+  console.log(`wrk -t${WORKERS} -c${CONNECTIONS} -d${SECONDS}s, ${ROUTES} host routes, 100-byte body, keep-alive; ${WORKERS} kubeplane worker(s) vs ${WORKERS} nginx worker(s)`);
   // warm-up so both have connections and JIT in place
   execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', `http://127.0.0.1:${kpPort}/`, '-H', 'Host: r1.bench.test'], { stdio: 'ignore' });
   execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', `http://127.0.0.1:${nginxPort}/`, '-H', 'Host: r1.bench.test'], { stdio: 'ignore' });

@@ -1,7 +1,9 @@
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
 import { FileInformerFactory } from '../client/file-informers.js';
-import { ObjectsFileError } from '../api/objects-file.js';
+import cluster from 'node:cluster';
+import { ObjectsFileError, readObjectsFile } from '../api/objects-file.js';
+import { runIngressWorkers } from '../ingress/workers.js';
 import { IngressController } from '../ingress/setup.js';
 import { CONTROLLER_NAME } from '../ingress/routes.js';
 import type { Bind } from '../ingress/server.js';
@@ -40,6 +42,7 @@ export const command: Command = {
     { name: 'watch-ingress-without-class', type: 'bool', default: false, help: 'also own Ingresses that name no class at all' },
     { name: 'default-backend-service', type: 'string', help: 'NAMESPACE/NAME of a Service for requests no rule matches (default: 404)' },
     { name: 'default-ssl-certificate', type: 'string', help: 'NAMESPACE/NAME of a kubernetes.io/tls Secret for unknown SNI names (default: generated)' },
+    { name: 'workers', type: 'int', default: 1, help: 'processes sharing the listeners (use the number of cores)' },
   ],
   async run(opts) {
     const objects = opts.optionalString('objects');
@@ -47,15 +50,32 @@ export const command: Command = {
     const httpBind = bindFlag(opts, 'http-bind');
     const httpsBind = bindFlag(opts, 'https-bind');
     if (!httpBind && !httpsBind) throw new UsageError('at least one of --http-bind and --https-bind must be enabled');
-    const controller = new IngressController({
-      informers: new FileInformerFactory(objects, { watch: true }),
-      selection: { ingressClass: opts.string('ingress-class'), controllerName: opts.string('controller-class'), watchWithoutClass: opts.bool('watch-ingress-without-class') },
-      httpBind,
-      httpsBind,
-      metricsBind: bindFlag(opts, 'metrics-bind'),
-      defaultBackendService: nsName(opts, 'default-backend-service'),
-      defaultCertificate: nsName(opts, 'default-ssl-certificate'),
-    });
+    const workers = opts.int('workers');
+    if (!(workers >= 1 && workers <= 64)) throw new UsageError('--workers must be between 1 and 64');
+    const metricsBind = bindFlag(opts, 'metrics-bind');
+    const make = (withMetrics: boolean): IngressController =>
+      new IngressController({
+        informers: new FileInformerFactory(objects, { watch: true }),
+        selection: { ingressClass: opts.string('ingress-class'), controllerName: opts.string('controller-class'), watchWithoutClass: opts.bool('watch-ingress-without-class') },
+        httpBind,
+        httpsBind,
+        metricsBind: withMetrics ? metricsBind : undefined,
+        defaultBackendService: nsName(opts, 'default-backend-service'),
+        defaultCertificate: nsName(opts, 'default-ssl-certificate'),
+      });
+    if (workers > 1 || cluster.isWorker) {
+      // Fail here, once, rather than in every worker the primary would keep re-forking.
+      if (cluster.isPrimary) {
+        try {
+          readObjectsFile(objects);
+        } catch (err) {
+          if (err instanceof ObjectsFileError) throw new UsageError(err.message);
+          throw err;
+        }
+      }
+      return runIngressWorkers(workers, metricsBind, () => make(false));
+    }
+    const controller = make(true);
     try {
       await controller.start();
     } catch (err) {
