@@ -1,9 +1,8 @@
 import type { KubeObject } from '../api/types.js';
 import { resourceFor, type ResourceInfo } from '../api/resources.js';
-import type { Informer, InformerFactory } from './informer.js';
+import { StoreInformer, type InformerFactory } from './informer.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import type { RestClient } from './rest.js';
-import { Store, type IndexFunc, type ResourceEventHandler } from './store.js';
 
 /** Narrows what one informer sees, as client-go's ListOptions tweak does. */
 export interface InformerSelector {
@@ -13,37 +12,12 @@ export interface InformerSelector {
 }
 
 /** An informer fed by list+watch against an API server. */
-export class ApiInformer<T extends KubeObject> implements Informer<T> {
-  readonly store = new Store<T>();
+export class ApiInformer<T extends KubeObject> extends StoreInformer<T> {
   readonly reflector: Reflector<T>;
 
-  constructor(
-    client: RestClient,
-    readonly resource: ResourceInfo,
-    opts: ReflectorOptions = {},
-  ) {
+  constructor(client: RestClient, resource: ResourceInfo, opts: ReflectorOptions = {}) {
+    super(resource);
     this.reflector = new Reflector(client, resource, this.store, opts);
-  }
-  addEventHandler(handler: ResourceEventHandler<T>): void {
-    this.store.addEventHandler(handler);
-  }
-  addIndexer(name: string, fn: IndexFunc<T>): void {
-    this.store.addIndexer(name, fn);
-  }
-  byIndex(name: string, value: string): T[] {
-    return this.store.byIndex(name, value);
-  }
-  list(): T[] {
-    return this.store.list();
-  }
-  get(key: string): T | undefined {
-    return this.store.get(key);
-  }
-  hasSynced(): boolean {
-    return this.store.hasSynced();
-  }
-  synced(): Promise<void> {
-    return this.store.synced();
   }
 }
 

@@ -2,37 +2,10 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { KubeObject } from '../api/types.js';
 import { resourceFor, type ResourceInfo } from '../api/resources.js';
 import { groupByResource, readObjectsFile } from '../api/objects-file.js';
-import type { Informer, InformerFactory } from './informer.js';
-import { Store, type IndexFunc, type ResourceEventHandler } from './store.js';
+import { StoreInformer, type Informer, type InformerFactory } from './informer.js';
 import { logger } from '../observability/log.js';
 
 const log = logger('file-informers');
-
-class FileInformer<T extends KubeObject> implements Informer<T> {
-  readonly store = new Store<T>();
-  constructor(readonly resource: ResourceInfo) {}
-  addEventHandler(handler: ResourceEventHandler<T>): void {
-    this.store.addEventHandler(handler);
-  }
-  addIndexer(name: string, fn: IndexFunc<T>): void {
-    this.store.addIndexer(name, fn);
-  }
-  byIndex(name: string, value: string): T[] {
-    return this.store.byIndex(name, value);
-  }
-  list(): T[] {
-    return this.store.list();
-  }
-  get(key: string): T | undefined {
-    return this.store.get(key);
-  }
-  hasSynced(): boolean {
-    return this.store.hasSynced();
-  }
-  synced(): Promise<void> {
-    return this.store.synced();
-  }
-}
 
 /**
  * Informers fed from a file of objects (`--objects FILE`) instead of an API server.
@@ -40,7 +13,7 @@ class FileInformer<T extends KubeObject> implements Informer<T> {
  * component behaves exactly as it would under a watch.
  */
 export class FileInformerFactory implements InformerFactory {
-  private readonly informers = new Map<ResourceInfo, FileInformer<KubeObject>>();
+  private readonly informers = new Map<ResourceInfo, StoreInformer<KubeObject>>();
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
 
@@ -53,7 +26,7 @@ export class FileInformerFactory implements InformerFactory {
     const info = resourceFor(group, resource);
     if (!info) throw new Error(`unknown resource ${resource}${group ? '.' + group : ''}`);
     let inf = this.informers.get(info);
-    if (!inf) this.informers.set(info, (inf = new FileInformer(info)));
+    if (!inf) this.informers.set(info, (inf = new StoreInformer(info)));
     return inf as unknown as Informer<T>;
   }
 

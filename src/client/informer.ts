@@ -1,6 +1,6 @@
 import type { KubeObject } from '../api/types.js';
 import type { ResourceInfo } from '../api/resources.js';
-import type { IndexFunc, ResourceEventHandler } from './store.js';
+import { Store, type IndexFunc, type ResourceEventHandler } from './store.js';
 
 /**
  * What a component sees of one resource: a synced cache plus change notifications.
@@ -24,6 +24,33 @@ export interface InformerFactory {
   informerFor<T extends KubeObject>(group: string, resource: string): Informer<T>;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** An informer over a Store; what feeds the store (a reflector, a file) is the subclass's business. */
+export class StoreInformer<T extends KubeObject> implements Informer<T> {
+  readonly store = new Store<T>();
+  constructor(readonly resource: ResourceInfo) {}
+  addEventHandler(handler: ResourceEventHandler<T>): void {
+    this.store.addEventHandler(handler);
+  }
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    this.store.addIndexer(name, fn);
+  }
+  byIndex(name: string, value: string): T[] {
+    return this.store.byIndex(name, value);
+  }
+  list(): T[] {
+    return this.store.list();
+  }
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+  hasSynced(): boolean {
+    return this.store.hasSynced();
+  }
+  synced(): Promise<void> {
+    return this.store.synced();
+  }
 }
 
 export type { ResourceEventHandler, IndexFunc } from './store.js';
