@@ -3,8 +3,9 @@
 
 import type { KubeObject, Pod } from '../../api/types.js';
 import { resourceFor } from '../../api/resources.js';
-import { matchesLabels, selectorFromLabelSelector } from '../../api/selectors.js';
-import { isNotFound } from '../../client/errors.js';
+import { isEverything, matchesLabels, selectorFromLabelSelector } from '../../api/selectors.js';
+import { isConflict, isNotFound } from '../../client/errors.js';
+import { NAMESPACE_INDEX } from '../../client/store.js';
 import type { Informer } from '../../client/informer.js';
 import type { ReplicaSet } from '../apps-types.js';
 import { CONTROLLER_UID_INDEX, controllerOf, indexedInformer, keyOf, QueueController, UID_INDEX, type ControllerContext } from '../runtime.js';
@@ -41,14 +42,14 @@ export class ReplicaSetController extends QueueController {
     this.pods.addEventHandler({
       onAdd: (p) => {
         const key = this.ownerKey(p);
-        if (!key) return;
+        if (!key) return this.orphanChanged(p);
         const e = this.expectations.get(key);
         if (e && e.adds > 0) e.adds--;
         this.queue.add(key);
       },
       onUpdate: (o, p) => {
         const key = this.ownerKey(p);
-        if (!key) return;
+        if (!key) return this.orphanChanged(p);
         if (p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) this.expectations.get(key)?.deletes.delete(keyOf(p));
         this.queue.add(key);
       },
@@ -59,6 +60,15 @@ export class ReplicaSetController extends QueueController {
         this.queue.add(key);
       },
     });
+  }
+
+  /** A pod no controller owns: every ReplicaSet that selects it may adopt it. */
+  private orphanChanged(pod: Pod): void {
+    if (controllerOf(pod) || pod.metadata.deletionTimestamp) return;
+    for (const rs of this.replicaSets.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? '')) {
+      const sel = selectorFromLabelSelector(rs.spec.selector);
+      if (!isEverything(sel) && matchesLabels(sel, pod.metadata.labels)) this.queue.add(keyOf(rs));
+    }
   }
 
   private ownerKey(pod: Pod): string | undefined {
@@ -83,9 +93,27 @@ export class ReplicaSetController extends QueueController {
     if (!rs || !rs.metadata.uid) return; // its pods go by garbage collection
     const selector = selectorFromLabelSelector(rs.spec.selector);
     const owned = this.pods.byIndex(CONTROLLER_UID_INDEX, rs.metadata.uid).filter((p) => matchesLabels(selector, p.metadata.labels));
+    if (!rs.metadata.deletionTimestamp && !isEverything(selector)) owned.push(...(await this.adoptOrphans(rs, selector)));
     const active = owned.filter(isPodActive);
     if (this.satisfied(key) && !rs.metadata.deletionTimestamp) await this.manageReplicas(key, rs, active);
     await this.updateStatus(key, rs, active);
+  }
+
+  /** Pods matching the selector that no controller owns become ours (ClaimPods' adoption). */
+  private async adoptOrphans(rs: ReplicaSet, selector: ReturnType<typeof selectorFromLabelSelector>): Promise<Pod[]> {
+    const adopted: Pod[] = [];
+    for (const p of this.pods.byIndex(NAMESPACE_INDEX, rs.metadata.namespace!)) {
+      if (controllerOf(p) || p.metadata.deletionTimestamp || !isPodActive(p) || !matchesLabels(selector, p.metadata.labels)) continue;
+      const ref = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name!, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true };
+      try {
+        // The resourceVersion makes this conditional: a pod claimed by someone else meanwhile is left alone.
+        const patched = await this.ctx.client.patch<Pod>(podsResource, p.metadata.name!, { metadata: { resourceVersion: p.metadata.resourceVersion, ownerReferences: [...(p.metadata.ownerReferences ?? []), ref] } }, 'merge', { namespace: p.metadata.namespace });
+        adopted.push(patched);
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+    }
+    return adopted;
   }
 
   private async manageReplicas(key: string, rs: ReplicaSet, active: Pod[]): Promise<void> {

@@ -219,6 +219,25 @@ describe('Deployment on simulated nodes', () => {
     await waitFor(async () => (await api.client.get<Endpoints>(endpoints, 'web', { namespace: NS }).then(() => false, () => true)), { what: 'Endpoints gone' });
   }, 30_000);
 
+  it('adopts a matching pod no controller owns instead of creating one more', async () => {
+    const bare = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bare', namespace: NS, labels: { app: 'adopt' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'none' }] } };
+    expect((await api.kubectl(['apply', '-f', '-'], { input: JSON.stringify(bare) })).code).toBe(0);
+    const rs = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'adopter', namespace: NS },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'adopt' } }, template: { metadata: { labels: { app: 'adopt' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'none' }] } } },
+    };
+    expect((await api.kubectl(['apply', '-f', '-'], { input: JSON.stringify(rs) })).code).toBe(0);
+    const adoptPods = async () => (await api.client.list<Pod>(pods, { namespace: NS, labelSelector: 'app=adopt' })).items;
+    await waitFor(async () => (await api.client.get<ReplicaSet>(replicasets, 'adopter', { namespace: NS })).status?.readyReplicas === 2, { what: 'adopter ready' });
+    const ps = await adoptPods();
+    expect(ps).toHaveLength(2);
+    expect(ps.find((p) => p.metadata.name === 'bare')?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', name: 'adopter', controller: true });
+    expect((await api.kubectl(['delete', 'rs', 'adopter', '--wait=false'])).code).toBe(0);
+    await waitFor(async () => (await adoptPods()).length === 0, { timeoutMs: 30_000, what: 'adopted pods collected' });
+  }, 60_000);
+
   it('garbage-collects the pods of a deleted ReplicaSet', async () => {
     const rs = {
       apiVersion: 'apps/v1',
