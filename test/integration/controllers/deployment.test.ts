@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Endpoints, EndpointSlice, KubeList, Pod } from '../../../src/api/types.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Endpoints, EndpointSlice, KubeList, Node, Pod } from '../../../src/api/types.js';
 import { resourceFor } from '../../../src/api/resources.js';
 import type { Deployment, KubeEvent, ReplicaSet } from '../../../src/controllers/apps-types.js';
 import { startControllerManager, type RunningControllerManager } from '../../../src/controllers/manager.js';
 import { startScheduler, type RunningScheduler } from '../../../src/scheduler/setup.js';
 import { startSimulatedNodes, type RunningSimulatedNodes } from '../../../src/node/simulated.js';
 import { waitFor } from '../../helpers/cli.js';
+import { describeE2E } from '../../helpers/e2e.js';
 import { startApiServer, type TestApiServer } from './cluster.js';
 
 /*
@@ -62,24 +63,24 @@ async function webSlices(): Promise<EndpointSlice[]> {
 
 const readyIPs = (s: EndpointSlice) => (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.addresses[0]!).sort();
 
-beforeAll(async () => {
-  api = await startApiServer('deploy');
-  cm = await startControllerManager({ client: api.config, leaderElect: false });
-  sched = await startScheduler({ client: api.config, leaderElect: false });
-  sim = await startSimulatedNodes({ client: api.config, nodes: 2, namePrefix: 'sim-', capacity: { cpu: '4', memory: '8Gi', pods: '110' } });
-}, 60_000);
+describeE2E('Deployment on simulated nodes', { commands: ['kubectl'] }, () => {
+  beforeAll(async () => {
+    api = await startApiServer('deploy');
+    cm = await startControllerManager({ client: api.config, leaderElect: false });
+    sched = await startScheduler({ client: api.config, leaderElect: false });
+    sim = await startSimulatedNodes({ client: api.config, nodes: 2, namePrefix: 'sim-', capacity: { cpu: '4', memory: '8Gi', pods: '110' } });
+  }, 60_000);
 
-afterAll(async () => {
-  await sim?.stop();
-  await sched?.stop();
-  await cm?.stop();
-  await api?.stop();
-}, 30_000);
+  afterAll(async () => {
+    await sim?.stop();
+    await sched?.stop();
+    await cm?.stop();
+    await api?.stop();
+  }, 30_000);
 
-describe('Deployment on simulated nodes', () => {
   it('gives each node a podCIDR', async () => {
     const nodes = await waitFor(async () => {
-      const list = (await api.client.list<{ metadata: { name?: string }; spec?: { podCIDR?: string } } & import('../../../src/api/types.js').Node>(resourceFor('', 'nodes')!)).items;
+      const list = (await api.client.list<Node>(resourceFor('', 'nodes')!)).items;
       return list.length === 2 && list.every((n) => n.spec?.podCIDR) ? list : undefined;
     }, { what: 'podCIDRs' });
     const cidrs = nodes.map((n) => n.spec!.podCIDR!).sort();

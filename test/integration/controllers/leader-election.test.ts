@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Lease, Pod } from '../../../src/api/types.js';
 import { resourceFor } from '../../../src/api/resources.js';
 import { startKubeplane, stopProcess, waitFor } from '../../helpers/cli.js';
+import { describeE2E } from '../../helpers/e2e.js';
 import { startApiServer, type TestApiServer } from './cluster.js';
 
 /*
@@ -45,16 +46,16 @@ function replicaSet(name: string, replicas: number) {
   };
 }
 
-beforeAll(async () => {
-  api = await startApiServer('leader');
-}, 60_000);
+describeE2E('two controller-managers', { commands: ['kubectl'] }, () => {
+  beforeAll(async () => {
+    api = await startApiServer('leader');
+  }, 60_000);
 
-afterAll(async () => {
-  for (const p of procs) await stopProcess(p);
-  await api?.stop();
-}, 30_000);
+  afterAll(async () => {
+    for (const p of procs) await stopProcess(p);
+    await api?.stop();
+  }, 30_000);
 
-describe('two controller-managers', () => {
   it('elect one leader, which alone creates pods; the other takes over when it stops', async () => {
     const a = startCM();
     const b = startCM();

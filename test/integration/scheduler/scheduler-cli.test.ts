@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Lease, Node, Pod } from '../../../src/api/types.js';
 import { resourceFor } from '../../../src/api/resources.js';
 import type { KubeEvent } from '../../../src/controllers/apps-types.js';
 import { startKubeplane, stopProcess, waitFor } from '../../helpers/cli.js';
+import { describeE2E } from '../../helpers/e2e.js';
 import { startApiServer, type TestApiServer } from '../controllers/cluster.js';
 
 /*
@@ -31,19 +32,19 @@ async function getPod(name: string): Promise<Pod> {
   return api.client.get<Pod>(pods, name, { namespace: NS });
 }
 
-beforeAll(async () => {
-  api = await startApiServer('sched-cli');
-  start(['controller-manager', '--leader-elect=false', '--controllers=nodeipam,daemonset,garbagecollector']);
-  start(['scheduler', '--leader-elect=false', '--simulated-nodes=2', '--simulated-node-prefix=simc-', '--simulated-node-capacity=cpu=2,memory=4Gi,pods=20']);
-  await waitFor(async () => (await api.client.list<Node>(nodes)).items.filter((n) => n.spec?.podCIDR).length === 2, { timeoutMs: 30_000, what: '2 simulated nodes with podCIDRs' });
-}, 60_000);
+describeE2E('kubeplane scheduler', { commands: ['kubectl'] }, () => {
+  beforeAll(async () => {
+    api = await startApiServer('sched-cli');
+    start(['controller-manager', '--leader-elect=false', '--controllers=nodeipam,daemonset,garbagecollector']);
+    start(['scheduler', '--leader-elect=false', '--simulated-nodes=2', '--simulated-node-prefix=simc-', '--simulated-node-capacity=cpu=2,memory=4Gi,pods=20']);
+    await waitFor(async () => (await api.client.list<Node>(nodes)).items.filter((n) => n.spec?.podCIDR).length === 2, { timeoutMs: 30_000, what: '2 simulated nodes with podCIDRs' });
+  }, 60_000);
 
-afterAll(async () => {
-  for (const p of procs) await stopProcess(p);
-  await api?.stop();
-}, 30_000);
+  afterAll(async () => {
+    for (const p of procs) await stopProcess(p);
+    await api?.stop();
+  }, 30_000);
 
-describe('kubeplane scheduler', () => {
   it('names every reason a pod fits no node, and schedules it when the cause goes', async () => {
     expect((await api.kubectl(['taint', 'nodes', 'simc-0', 'dedicated=infra:NoSchedule'])).code).toBe(0);
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'wide', namespace: NS }, spec: { containers: [{ name: 'c', image: 'none', resources: { requests: { cpu: '1500m' } } }] } };
