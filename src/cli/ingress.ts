@@ -1,6 +1,8 @@
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
-import { FileInformerFactory } from '../client/file-informers.js';
+import { hostname } from 'node:os';
+import { apiSourceFlags, openInformers, type InformerSource } from './informers.js';
+import { ApiStatusWriter, publishAddresses } from '../ingress/status.js';
 import cluster from 'node:cluster';
 import { ObjectsFileError, readObjectsFile } from '../api/objects-file.js';
 import { runIngressWorkers } from '../ingress/workers.js';
@@ -43,31 +45,43 @@ export const command: Command = {
     { name: 'default-backend-service', type: 'string', help: 'NAMESPACE/NAME of a Service for requests no rule matches (default: 404)' },
     { name: 'default-ssl-certificate', type: 'string', help: 'NAMESPACE/NAME of a kubernetes.io/tls Secret for unknown SNI names (default: generated)' },
     { name: 'workers', type: 'int', default: 1, help: 'processes sharing the listeners (use the number of cores)' },
+    { name: 'publish-status-address', type: 'list', help: 'addresses written to status.loadBalancer.ingress of the Ingresses this controller owns (leader only)' },
+    { name: 'election-id', type: 'string', default: 'kubeplane-ingress-leader', help: 'name of the Lease that elects the replica writing Ingress status' },
+    { name: 'leader-election-namespace', type: 'string', default: process.env.POD_NAMESPACE ?? 'default', help: 'namespace of that Lease' },
+    ...apiSourceFlags,
   ],
   async run(opts) {
     const objects = opts.optionalString('objects');
-    if (!objects) throw new UsageError('--objects FILE is required (API-backed informers are not wired into kubeplane ingress yet)');
     const httpBind = bindFlag(opts, 'http-bind');
     const httpsBind = bindFlag(opts, 'https-bind');
     if (!httpBind && !httpsBind) throw new UsageError('at least one of --http-bind and --https-bind must be enabled');
     const workers = opts.int('workers');
     if (!(workers >= 1 && workers <= 64)) throw new UsageError('--workers must be between 1 and 64');
     const metricsBind = bindFlag(opts, 'metrics-bind');
-    const make = (withMetrics: boolean): IngressController =>
-      new IngressController({
-        informers: new FileInformerFactory(objects, { watch: true }),
+    const published = publishAddresses(opts.list('publish-status-address'));
+    const sources: InformerSource[] = [];
+    let leading = false;
+    const make = async (withMetrics: boolean): Promise<IngressController> => {
+      const source = await openInformers(opts, 'kubeplane-ingress');
+      sources.push(source);
+      return new IngressController({
+        informers: source.factory,
         selection: { ingressClass: opts.string('ingress-class'), controllerName: opts.string('controller-class'), watchWithoutClass: opts.bool('watch-ingress-without-class') },
         httpBind,
         httpsBind,
         metricsBind: withMetrics ? metricsBind : undefined,
         defaultBackendService: nsName(opts, 'default-backend-service'),
         defaultCertificate: nsName(opts, 'default-ssl-certificate'),
+        // Status is written by the single-process controller only, while it holds the Lease.
+        status: withMetrics && source.client && published.length > 0 ? new ApiStatusWriter(source.client, { isLeader: () => leading }) : undefined,
+        publishAddresses: published.length > 0 ? published : undefined,
       });
+    };
     if (workers > 1 || cluster.isWorker) {
       // Fail here, once, rather than in every worker the primary would keep re-forking.
       if (cluster.isPrimary) {
         try {
-          readObjectsFile(objects);
+          if (objects) readObjectsFile(objects);
         } catch (err) {
           if (err instanceof ObjectsFileError) throw new UsageError(err.message);
           throw err;
@@ -75,7 +89,7 @@ export const command: Command = {
       }
       return runIngressWorkers(workers, metricsBind, () => make(false));
     }
-    const controller = make(true);
+    const controller = await make(true);
     try {
       await controller.start();
     } catch (err) {
@@ -85,12 +99,39 @@ export const command: Command = {
       if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${e.address}:${e.port}: ${e.code}`);
       throw err;
     }
-    log.info('Serving ingress', { http: controller.httpPort, https: controller.httpsPort, metrics: controller.metricsPort, objects });
+    log.info('Serving ingress', { http: controller.httpPort, https: controller.httpsPort, metrics: controller.metricsPort, source: objects ?? 'API server' });
+    const election = new AbortController();
+    const client = sources[0]?.client;
+    if (client && published.length > 0) {
+      const { LeaderElector } = await import('../client/leaderelection.js');
+      const elector = new LeaderElector(client, {
+        namespace: opts.string('leader-election-namespace'),
+        name: opts.string('election-id'),
+        identity: `${hostname()}_${process.pid}`,
+        releaseOnCancel: true,
+        callbacks: {
+          onStartedLeading: () => {
+            leading = true;
+            controller.writeStatus();
+          },
+          onStoppedLeading: () => {
+            leading = false;
+          },
+        },
+      });
+      void (async () => {
+        while (!election.signal.aborted) await elector.run(election.signal).catch((err: unknown) => log.error('Leader election failed', err));
+      })();
+    }
     await new Promise<void>((resolve) => {
       const onSignal = (): void => {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
-        void controller.stop().then(resolve);
+        election.abort();
+        void controller
+          .stop()
+          .then(() => Promise.all(sources.map((s) => s.close())))
+          .then(() => resolve());
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);

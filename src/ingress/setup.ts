@@ -199,8 +199,8 @@ export class IngressController {
     return ms;
   }
 
-  /** Leader only, owned and accepted Ingresses only, and only when the status differs. */
-  private writeStatus(): void {
+  /** Leader only, owned and accepted Ingresses only, and only when the status differs. Called on every table swap and when leadership is won. */
+  writeStatus(): void {
     const addresses = this.opts.publishAddresses;
     if (!addresses || !this.status.isLeader()) return;
     for (const ing of this.ingresses.list()) {

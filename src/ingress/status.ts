@@ -1,4 +1,8 @@
 import type { Ingress, LoadBalancerIngress } from '../api/types.js';
+import { resourceFor } from '../api/resources.js';
+import type { RestClient } from '../client/rest.js';
+
+const INGRESSES = resourceFor('networking.k8s.io', 'ingresses')!;
 
 /**
  * Writes `status.loadBalancer.ingress` of owned Ingresses. The API-backed writer (REST
@@ -33,4 +37,26 @@ export function statusNeedsUpdate(ing: Ingress, addresses: readonly LoadBalancer
   if (current.length !== addresses.length) return true;
   const want = new Set(addresses.map(key));
   return current.some((c) => !want.has(key(c)));
+}
+
+/**
+ * The API-backed writer: status goes through the REST client with a merge patch on
+ * `ingresses/status`, and only while this replica holds the Lease (`isLeader` comes from a
+ * LeaderElector), so several controller replicas never fight over the field.
+ */
+export class ApiStatusWriter implements IngressStatusWriter {
+  constructor(
+    private readonly client: RestClient,
+    private readonly leader: { isLeader(): boolean },
+  ) {}
+  isLeader(): boolean {
+    return this.leader.isLeader();
+  }
+  async update(ingress: Ingress, addresses: LoadBalancerIngress[]): Promise<void> {
+    await this.client.patch(INGRESSES, ingress.metadata.name!, { status: { loadBalancer: { ingress: addresses } } }, 'merge', {
+      namespace: ingress.metadata.namespace,
+      subresource: 'status',
+      fieldManager: 'kubeplane-ingress',
+    });
+  }
 }

@@ -10,7 +10,7 @@ import { logger } from '../observability/log.js';
 
 const log = logger('ingress/workers');
 
-export async function runIngressWorkers(n: number, metricsBind: Bind | undefined, make: () => IngressController): Promise<number> {
+export async function runIngressWorkers(n: number, metricsBind: Bind | undefined, make: () => IngressController | Promise<IngressController>): Promise<number> {
   if (cluster.isWorker) return runWorker(make);
   // Let the kernel spread accepted connections over workers instead of the primary.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
@@ -64,8 +64,8 @@ export async function runIngressWorkers(n: number, metricsBind: Bind | undefined
   return 0;
 }
 
-async function runWorker(make: () => IngressController): Promise<number> {
-  const controller = make();
+async function runWorker(make: () => IngressController | Promise<IngressController>): Promise<number> {
+  const controller = await make();
   await controller.start();
   await new Promise<void>((resolve) => {
     const onSignal = (): void => {

@@ -12,7 +12,7 @@ writeFileSync(objects, 'apiVersion: v1\nkind: List\nitems: []\n');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cases: [string, string[], string][] = [
-  ['no --objects', ['--http-bind', '127.0.0.1:0'], '--objects FILE is required'],
+  ['unreadable --kubeconfig', ['--kubeconfig', join(dir, 'no-kubeconfig'), '--http-bind', '127.0.0.1:0', '--https-bind', 'off', '--metrics-bind', 'off'], 'no-kubeconfig'],
   ['bad --http-bind', ['--objects', objects, '--http-bind', 'nonsense'], 'invalid --http-bind "nonsense": want HOST:PORT'],
   ['port out of range', ['--objects', objects, '--https-bind', '127.0.0.1:70000'], 'invalid --https-bind'],
   ['both listeners off', ['--objects', objects, '--http-bind', 'off', '--https-bind', 'off'], 'at least one of --http-bind and --https-bind'],
