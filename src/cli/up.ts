@@ -1,6 +1,8 @@
 // `kubeplane up`: a one-process cluster for developers and CI: the API server (bound to
 // 127.0.0.1, state in ./.kubeplane) and, talking to it through its own kubeconfig exactly as
-// they would on a real cluster, cluster DNS. Each part stops in reverse order on SIGTERM/SIGINT.
+// they would on a real cluster, the controller-manager, the scheduler, simulated nodes whose
+// pods run like kwok's, cluster DNS and the ingress controller. Each part stops in reverse
+// order on SIGTERM/SIGINT.
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
 import { apiserverFlags, serverConfig, startServer } from './apiserver.js';
@@ -45,6 +47,69 @@ async function startDns(opts: Options, kubeconfig: string): Promise<Part | undef
   };
 }
 
+async function startControlPlane(opts: Options, kubeconfig: string): Promise<Part[]> {
+  const { loadClientConfig } = await import('../client/config.js');
+  const { startControllerManager } = await import('../controllers/manager.js');
+  const { startScheduler } = await import('../scheduler/setup.js');
+  const client = loadClientConfig({ kubeconfig });
+  const parts: Part[] = [];
+  const cm = await startControllerManager({ client, clusterCIDR: opts.string('cluster-cidr'), leaderElect: false });
+  parts.push({ name: 'controller-manager', stop: () => cm.stop() });
+  const sched = await startScheduler({ client, leaderElect: false });
+  parts.push({ name: 'scheduler', stop: () => sched.stop() });
+  const n = opts.int('nodes');
+  if (n > 0) {
+    const { startSimulatedNodes } = await import('../node/simulated.js');
+    const nodes = await startSimulatedNodes({ client, nodes: n, namePrefix: 'kubeplane-node-' });
+    parts.push({ name: 'nodes', stop: () => nodes.stop() });
+  }
+  return parts;
+}
+
+async function startIngress(opts: Options, kubeconfig: string): Promise<Part | undefined> {
+  const httpBind = hostPort(opts, 'http-bind');
+  const httpsBind = hostPort(opts, 'https-bind');
+  if (!httpBind && !httpsBind) return undefined;
+  const { IngressController } = await import('../ingress/setup.js');
+  const { CONTROLLER_NAME } = await import('../ingress/routes.js');
+  const { ApiStatusWriter } = await import('../ingress/status.js');
+  const { connect } = await import('../client/connect.js');
+  const { resourceFor } = await import('../api/resources.js');
+  const { isAlreadyExists } = await import('../client/errors.js');
+  const conn = connect({ kubeconfig, component: 'kubeplane-ingress' });
+  // The cluster's default IngressClass, as the chart installs it, so `--class=kubeplane` and
+  // Ingresses without a class both land here.
+  try {
+    await conn.client.create(resourceFor('networking.k8s.io', 'ingressclasses')!, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: 'kubeplane', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+      spec: { controller: CONTROLLER_NAME },
+    });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  const address = (httpBind ?? httpsBind)!.host;
+  // One process, one controller: it is always the status writer.
+  const controller = new IngressController({
+    informers: conn.informers,
+    selection: { ingressClass: 'kubeplane', controllerName: CONTROLLER_NAME, watchWithoutClass: false },
+    httpBind,
+    httpsBind,
+    status: new ApiStatusWriter(conn.client, { isLeader: () => true }),
+    publishAddresses: [/^[0-9.:]+$/.test(address) ? { ip: address } : { hostname: address }],
+  });
+  await controller.start();
+  log.info('Ingress controller serving', { http: controller.httpPort, https: controller.httpsPort });
+  return {
+    name: 'ingress',
+    async stop() {
+      await controller.stop();
+      await conn.close();
+    },
+  };
+}
+
 export const command: Command = {
   name: 'up',
   summary: 'Run a one-process cluster: API server, controllers, scheduler and node agent',
@@ -54,10 +119,18 @@ export const command: Command = {
     { name: 'dns-bind', type: 'string', default: '127.0.0.1:10053', help: 'address of the cluster DNS server ("off" disables it)' },
     { name: 'cluster-domain', type: 'string', default: 'cluster.local', help: 'the cluster DNS zone' },
     { name: 'upstream', type: 'list', help: 'resolvers (HOST[:PORT]) for names outside the cluster zone (default: /etc/resolv.conf)' },
+    { name: 'http-bind', type: 'string', default: '127.0.0.1:8080', help: 'address of the ingress controller\'s HTTP listener ("off" disables it)' },
+    { name: 'https-bind', type: 'string', default: '127.0.0.1:8443', help: 'address of the ingress controller\'s HTTPS listener ("off" disables it)' },
+    { name: 'cluster-cidr', type: 'string', default: '10.244.0.0/16', help: 'pod network; each node gets a /24 of it' },
+    { name: 'nodes', type: 'int', default: 1, help: 'simulated nodes to register (pods on them are marked Running and Ready, like kwok)' },
+    { name: 'pods', type: 'string', default: 'simulated', help: 'how bound pods run: simulated (netns is not available yet)' },
   ],
   async run(opts) {
     const cfg = serverConfig(opts);
-    hostPort(opts, 'dns-bind'); // validate before anything starts
+    // Validate before anything starts.
+    for (const f of ['dns-bind', 'http-bind', 'https-bind']) hostPort(opts, f);
+    if (opts.string('pods') !== 'simulated') throw new UsageError(`invalid --pods "${opts.string('pods')}": only "simulated" is available`);
+    if (opts.int('nodes') < 0 || opts.int('nodes') > 5000) throw new UsageError('--nodes must be between 0 and 5000');
     const parts: Part[] = [];
     const stopAll = async (): Promise<void> => {
       for (const p of parts.reverse()) {
@@ -71,15 +144,20 @@ export const command: Command = {
     const running = await startServer(cfg);
     parts.push({ name: 'apiserver', stop: () => running.stop() });
     try {
+      parts.push(...(await startControlPlane(opts, running.kubeconfigPath)));
       const dns = await startDns(opts, running.kubeconfigPath);
       if (dns) parts.push(dns);
+      const ingress = await startIngress(opts, running.kubeconfigPath);
+      if (ingress) parts.push(ingress);
     } catch (err) {
       await stopAll();
       throw err;
     }
-    const dnsBind = opts.string('dns-bind');
+    const serving = [`API server on ${running.url}`];
+    for (const [flag, what] of [['dns-bind', 'cluster DNS'], ['http-bind', 'ingress HTTP'], ['https-bind', 'ingress HTTPS']] as const)
+      if (hostPort(opts, flag)) serving.push(`${what} on ${opts.string(flag)}`);
     process.stdout.write(
-      `kubeplane is up: API server on ${running.url}${dnsBind !== 'off' ? `, cluster DNS on ${dnsBind}` : ''}\n\n` +
+      `kubeplane is up: ${serving.join(', ')}\n\n` +
         `Point kubectl at it:\n  export KUBECONFIG=${running.kubeconfigPath}\n  kubectl get ns\n\nPress Ctrl-C to stop.\n`,
     );
     await new Promise<void>((resolve) => {

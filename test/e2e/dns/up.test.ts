@@ -20,7 +20,7 @@ describeE2E('cluster DNS in kubeplane up', { commands: ['dig', 'kubectl'] }, () 
     dir = mkdtempSync(join(tmpdir(), `kp-dns-up-${process.pid}-`));
     await upstream.start();
     dnsPort = await freePort();
-    up = startKubeplane(['up', '--secure-port', '0', '--data-dir', join(dir, 'state'), '--dns-bind', `127.0.0.1:${dnsPort}`, '--upstream', `127.0.0.1:${upstream.port}`]);
+    up = startKubeplane(['up', '--secure-port', '0', '--data-dir', join(dir, 'state'), '--dns-bind', `127.0.0.1:${dnsPort}`, '--upstream', `127.0.0.1:${upstream.port}`, '--http-bind', 'off', '--https-bind', 'off']);
     const p = up;
     kubeconfig = await waitFor(() => /export KUBECONFIG=(\S+)/.exec(p.output())?.[1] ?? (p.exitCode !== null ? Promise.reject(new Error(p.output())) : undefined), {
       timeoutMs: 60_000,

@@ -422,7 +422,7 @@ describeE2E('kubeplane up', { commands: ['kubectl'] }, () => {
   it('writes a kubeconfig kubectl uses with no other flag, reuses its certificates, and stops on SIGTERM', async () => {
     const dataDir = join(dir, 'state');
     const start = async () => {
-      up = startKubeplane(['up', '--secure-port', '0', '--data-dir', dataDir, '--dns-bind', 'off']);
+      up = startKubeplane(['up', '--secure-port', '0', '--data-dir', dataDir, '--dns-bind', 'off', '--http-bind', 'off', '--https-bind', 'off']);
       const p = up;
       return waitFor(() => /export KUBECONFIG=(\S+)/.exec(p.output())?.[1] ?? (p.exitCode !== null ? Promise.reject(new Error(p.output())) : undefined), { timeoutMs: 30_000, what: 'kubeplane up' });
     };
