@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 export const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   up: { summary: 'Run a one-process cluster: API server, controllers, scheduler and node agent', load: async () => (await import('./up.js')).command },
   apiserver: { summary: 'Run the Kubernetes-compatible API server', load: async () => (await import('./apiserver.js')).command },
+  node: { summary: 'Run the Service proxy, cluster DNS and the ingress controller of one node', load: async () => (await import('./node.js')).command },
   proxy: { summary: "Program the node's kernel for Services, as kube-proxy does", load: async () => (await import('./proxy.js')).command },
   dns: { summary: 'Serve cluster DNS, as CoreDNS with the kubernetes plugin does', load: async () => (await import('./dns.js')).command },
   ingress: { summary: 'Route HTTP(S) by host and path to Service endpoints, as an Ingress controller', load: async () => (await import('./ingress.js')).command },

@@ -6,7 +6,7 @@ import { apiSourceFlags, openInformers } from './informers.js';
 import type { ProxyConfig, ProxyMode } from '../proxy/config.js';
 import { normalizeIP } from '../proxy/model/service-port.js';
 
-const flags: FlagSpec[] = [
+export const proxyFlags: FlagSpec[] = [
   { name: 'proxy-mode', type: 'string', default: 'iptables', help: 'which proxy mode to use: iptables, nftables or ipvs' },
   { name: 'objects', type: 'string', default: '', help: 'read Services, EndpointSlices and Nodes from this YAML/JSON file (re-read when it changes) instead of an API server' },
   { name: 'filename', short: 'f', type: 'string', default: '', help: '(render) objects file to render from' },
@@ -69,7 +69,7 @@ export const command: Command = {
   name: 'proxy',
   summary: "Program the node's kernel for Services, as kube-proxy does",
   usage: 'kubeplane proxy [--objects FILE] [flags] | kubeplane proxy render -f FILE [flags] | kubeplane proxy --cleanup',
-  flags,
+  flags: proxyFlags,
   async run(opts: Options, args: string[]): Promise<number> {
     const cfg = configFromOptions(opts);
     if (args[0] === 'render') {

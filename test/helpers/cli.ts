@@ -30,6 +30,8 @@ export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.Pro
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
+    // A child that exits without reading its input makes the write fail with EPIPE: not an error here.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
