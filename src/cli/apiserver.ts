@@ -255,12 +255,57 @@ export async function runUntilSignal(running: RunningServer): Promise<number> {
   return 0;
 }
 
+/** `sqlite:DIR` or `etcd:URL[,URL...]` (TLS files from the --etcd-* flags) → storage settings. */
+function storageURL(text: string, flag: string, opts: Options): StorageConfig {
+  const i = text.indexOf(':');
+  const kind = i < 0 ? '' : text.slice(0, i);
+  const rest = text.slice(i + 1);
+  if (kind === 'sqlite' && rest) return { backend: 'sqlite', dataDir: rest.replace(/^~(?=\/)/, homedir()) };
+  if ((kind === 'etcd' || kind === 'etcd3') && rest)
+    return { backend: 'etcd3', etcdServers: rest.split(','), etcdCAFile: opts.optionalString('etcd-cafile'), etcdCertFile: opts.optionalString('etcd-certfile'), etcdKeyFile: opts.optionalString('etcd-keyfile') };
+  throw new UsageError(`invalid --${flag} "${text}": want sqlite:DIR or etcd:URL[,URL...]`);
+}
+
+/** `kubeplane apiserver migrate --from sqlite:DIR --to etcd:URL`: copies every object, consistently. */
+async function migrate(opts: Options): Promise<number> {
+  const fromText = opts.optionalString('from');
+  const toText = opts.optionalString('to');
+  if (!fromText || !toText) throw new UsageError('apiserver migrate needs --from and --to (sqlite:DIR or etcd:URL[,URL...])');
+  const from = storageURL(fromText, 'from', opts);
+  const to = storageURL(toText, 'to', opts);
+  const { copyStore } = await import('../apiserver/storage/migrate.js');
+  let source: Store | undefined;
+  let target: Store | undefined;
+  try {
+    source = await openStore(from);
+    target = await openStore(to);
+    const r = await copyStore(source, target, { onProgress: (n) => log.v(1, 'copied', { objects: n }) });
+    process.stdout.write(`copied ${r.copied} keys (${r.unchanged} already there) from ${fromText} at revision ${r.revision} to ${toText}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof StorageError) {
+      process.stderr.write(`Error: migrate failed: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await source?.close();
+    await target?.close();
+  }
+}
+
 export const command: Command = {
   name: 'apiserver',
   summary: 'Run the Kubernetes-compatible API server',
-  usage: 'kubeplane apiserver [--secure-port 6443] [--data-dir DIR] [--token-auth-file FILE] [flags]',
-  flags: apiserverFlags({ bindAddress: '0.0.0.0', dataDir: '~/.kubeplane' }),
-  async run(opts) {
+  usage: 'kubeplane apiserver [--secure-port 6443] [--data-dir DIR] [--token-auth-file FILE] [flags] | kubeplane apiserver migrate --from sqlite:DIR --to etcd:URL',
+  flags: [
+    ...apiserverFlags({ bindAddress: '0.0.0.0', dataDir: '~/.kubeplane' }),
+    { name: 'from', type: 'string', help: '(migrate) the store to copy from: sqlite:DIR or etcd:URL[,URL...]' },
+    { name: 'to', type: 'string', help: '(migrate) the store to copy to: sqlite:DIR or etcd:URL[,URL...]' },
+  ],
+  async run(opts, args) {
+    if (args[0] === 'migrate') return migrate(opts);
+    if (args.length > 0) throw new UsageError(`unknown argument "${args[0]}"`);
     const running = await startServer(serverConfig(opts));
     process.stdout.write(`kubeplane apiserver serving on ${running.url}\nkubeconfig: ${running.kubeconfigPath}\n`);
     return runUntilSignal(running);
