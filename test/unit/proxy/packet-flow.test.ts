@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/api/types.js';
 import { renderFullSync } from '../../../src/proxy/render.js';
 import { loadObjects, testConfig } from './helpers.js';
-import { tracePacket } from './trace.js';
+import { tracePacket } from '../../../src/proxy/trace.js';
 
 const NODE = '192.168.0.2';
 const POD = '10.0.0.2';
