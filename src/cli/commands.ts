@@ -13,4 +13,5 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   ingress: { summary: 'Route HTTP(S) by host and path to Service endpoints, as an Ingress controller', load: async () => (await import('./ingress.js')).command },
   'controller-manager': { summary: 'Run the controllers: EndpointSlice, Endpoints, node IPAM, ReplicaSet, Deployment, DaemonSet, garbage collector', load: async () => (await import('./controller-manager.js')).command },
   scheduler: { summary: 'Assign pods to nodes, as kube-scheduler does with its default plugins', load: async () => (await import('./scheduler.js')).command },
+  trace: { summary: 'Explain where a connection to a Service address goes on this node, rule by rule', load: async () => (await import('./trace.js')).command },
 };

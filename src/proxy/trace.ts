@@ -302,8 +302,11 @@ function longestPath(ctx: WalkCtx, p: Packet): TraceStep[] {
 function commonPrefix(paths: TraceStep[][]): TraceStep[] {
   if (paths.length === 0) return [];
   const first = paths[0]!;
+  // Stop before the endpoint jumps, so that each endpoint shows its own KUBE-SEP- step.
+  const seps = first.findIndex((s) => s.target.startsWith('KUBE-SEP-') || s.target === 'DNAT');
+  const max = seps >= 0 ? seps : first.length;
   let n = 0;
-  while (n < first.length && paths.every((q) => q[n] && q[n]!.chain === first[n]!.chain && q[n]!.target === first[n]!.target)) n++;
+  while (n < max && paths.every((q) => q[n] && q[n]!.chain === first[n]!.chain && q[n]!.target === first[n]!.target)) n++;
   return first.slice(0, n);
 }
 

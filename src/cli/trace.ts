@@ -1,0 +1,199 @@
+// `kubeplane trace <ip>:<port>[/<proto>]`: explains where a new connection goes on this node, by
+// rendering the proxy rules for the current objects and tracing the connection through them.
+import type { Command, Options } from './command.js';
+import { UsageError } from './command.js';
+import type { FlagSpec } from './flags.js';
+import { configFromOptions, proxyFlags } from './proxy.js';
+import type { KubeObject } from '../api/types.js';
+import type { ProxyConfig } from '../proxy/config.js';
+import type { ConnectionTrace, TraceStep } from '../proxy/trace.js';
+
+// Only the flags that change the rendered rules; the rest of `kubeplane proxy`'s do not apply.
+const RENDER_FLAGS = new Set(['proxy-mode', 'objects', 'hostname-override', 'node-name', 'node-ip', 'cluster-cidr', 'service-cidr', 'masquerade-all', 'masquerade-bit', 'nodeport-addresses', 'iptables-localhost-nodeports']);
+
+export const traceFlags: FlagSpec[] = [
+  ...proxyFlags.filter((f) => RENDER_FLAGS.has(f.name)),
+  { name: 'from', type: 'string', default: '', help: 'source address of the connection (default: a pod address in the first --cluster-cidr)' },
+  { name: 'output', short: 'o', type: 'string', default: '', help: 'output format: empty for human-readable lines, or json' },
+];
+
+export interface TraceTarget {
+  ip: string;
+  port: number;
+  proto: 'tcp' | 'udp' | 'sctp';
+}
+
+/** Parses `<ip>:<port>[/<proto>]`. */
+export function parseTarget(text: string): TraceTarget {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?:\/([a-zA-Z]+))?$/.exec(text);
+  if (!m) {
+    if (text.includes('[') || (text.match(/:/g)?.length ?? 0) > 1) throw new UsageError(`cannot trace "${text}": only IPv4 destinations are supported`);
+    throw new UsageError(`invalid destination "${text}": want <ip>:<port>[/tcp|udp|sctp]`);
+  }
+  const ip = m[1]!;
+  if (ip.split('.').some((o) => Number(o) > 255)) throw new UsageError(`invalid destination "${text}": ${ip} is not an IP address`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new UsageError(`invalid destination "${text}": port must be in [1, 65535]`);
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') throw new UsageError(`invalid destination "${text}": protocol must be tcp, udp or sctp`);
+  return { ip, port, proto };
+}
+
+/** How the connection reached the Service: the kind of address and the Service port it hit. */
+export interface ServiceHit {
+  /** namespace/name:port as in the rule comments */
+  servicePort: string;
+  via: 'ClusterIP' | 'NodePort' | 'ExternalIP' | 'LoadBalancerIP';
+}
+
+export interface TraceReport extends ConnectionTrace {
+  node: string;
+  mode: string;
+  service?: ServiceHit & { type?: string; externalTrafficPolicy?: string; internalTrafficPolicy?: string; sessionAffinity?: string };
+  /** why the connection ends where it does, in words */
+  reasons: string[];
+}
+
+const KIND_BY_COMMENT: [RegExp, ServiceHit['via']][] = [
+  [/ cluster IP$/, 'ClusterIP'],
+  [/ external IP$/, 'ExternalIP'],
+  [/ loadbalancer IP$/, 'LoadBalancerIP'],
+];
+
+function serviceHit(t: ConnectionTrace): ServiceHit | undefined {
+  const steps = [...t.path, ...(t.endpoints[0]?.path ?? []), ...(t.verdictBy ? [t.verdictBy] : [])];
+  const viaNodePorts = steps.some((s) => s.chain === 'KUBE-NODEPORTS');
+  for (const s of steps) {
+    if (!s.comment) continue;
+    const name = /^(?:.* for )?([^\s/]+\/[^\s:]+:\S*)/.exec(s.comment)?.[1];
+    if (!name) continue;
+    if (viaNodePorts) return { servicePort: name, via: 'NodePort' };
+    const kind = KIND_BY_COMMENT.find(([re]) => re.test(s.comment!))?.[1];
+    if (kind) return { servicePort: name, via: kind };
+    // filter verdicts name the Service but not the address kind: take it from the address itself
+    if (s === t.verdictBy) return { servicePort: name, via: s.match.includes('--dst-type LOCAL') ? 'NodePort' : 'ClusterIP' };
+  }
+  return undefined;
+}
+
+function masqueradeReason(s: TraceStep, src: string): string {
+  const neg = /! -s (\S+)/.exec(s.match);
+  if (s.chain.startsWith('KUBE-SEP-')) return `hairpin: the source ${src} is the endpoint itself (${s.chain})`;
+  if (neg) return `the source ${src} is outside the cluster CIDR ${neg[1]} (${s.chain})`;
+  if (s.match.includes('--src-type LOCAL')) return `the source ${src} is an address of this node (${s.chain})`;
+  if (s.chain.startsWith('KUBE-EXT-')) return `external traffic to a Service with externalTrafficPolicy Cluster (${s.chain})`;
+  if (s.chain.startsWith('KUBE-SVC-')) return `--masquerade-all (${s.chain})`;
+  return `${s.comment ?? 'rule'} (${s.chain})`;
+}
+
+function findService(objects: readonly KubeObject[], servicePort: string): KubeObject | undefined {
+  const [nsName] = servicePort.split(':');
+  const [ns, name] = nsName!.split('/');
+  return objects.find((o) => o.kind === 'Service' && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === ns);
+}
+
+export function explain(t: ConnectionTrace, objects: readonly KubeObject[], cfg: ProxyConfig): TraceReport {
+  const reasons: string[] = [];
+  const hit = serviceHit(t);
+  let service: TraceReport['service'];
+  if (hit) {
+    const spec = ((findService(objects, hit.servicePort) as { spec?: unknown } | undefined)?.spec ?? {}) as Record<string, unknown>;
+    service = {
+      ...hit,
+      type: (spec.type as string | undefined) ?? 'ClusterIP',
+      externalTrafficPolicy: spec.externalTrafficPolicy as string | undefined,
+      internalTrafficPolicy: spec.internalTrafficPolicy as string | undefined,
+      sessionAffinity: spec.sessionAffinity as string | undefined,
+    };
+  }
+  const chains = [...t.path, ...t.endpoints.flatMap((e) => e.path)].map((s) => s.target);
+  if (t.verdict === 'DNAT') {
+    if (chains.some((c) => c.startsWith('KUBE-SVL-'))) reasons.push('traffic policy Local: only endpoints on this node are used (KUBE-SVL-)');
+    const ext = t.path.find((s) => s.chain.startsWith('KUBE-EXT-') && s.target.startsWith('KUBE-SVC-'));
+    if (ext?.match.includes('-s ')) reasons.push(`externalTrafficPolicy Local: traffic from pods (${/-s (\S+)/.exec(ext.match)?.[1]}) is short-circuited to all endpoints`);
+    else if (ext?.match.includes('--src-type LOCAL')) reasons.push('externalTrafficPolicy Local: traffic from this node is routed to all endpoints');
+    if (t.path.some((s) => s.target.startsWith('KUBE-FW-'))) reasons.push('loadBalancerSourceRanges allow this source (KUBE-FW-)');
+    const masq = t.endpoints.find((e) => e.masqueradeBy);
+    if (masq) reasons.push(`masquerade: ${masqueradeReason(masq.masqueradeBy!, t.packet.src)}`);
+    else reasons.push('no masquerade: the endpoint sees the client address');
+    if (t.affinity) reasons.push(`sessionAffinity ClientIP: later connections from ${t.packet.src} stick to the endpoint first chosen for ${t.affinity.seconds}s`);
+  } else {
+    const why = t.verdictBy?.comment ?? '';
+    if (/has no endpoints/.test(why)) reasons.push(`the Service port has no ready endpoints: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
+    else if (/has no local endpoints/.test(why)) reasons.push(`externalTrafficPolicy Local and no endpoint on node ${cfg.nodeName}: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
+    else if (/not accepted by KUBE-FW-/.test(why)) reasons.push(`the source ${t.packet.src} is outside loadBalancerSourceRanges: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
+    else if (t.verdictBy) reasons.push(`${why || t.verdictBy.match}: ${t.verdict} (${t.verdictBy.table} ${t.verdictBy.chain})`);
+    else reasons.push('no Service rule matches: the connection is not touched by the proxy');
+  }
+  return { ...t, node: cfg.nodeName, mode: cfg.mode, service, reasons };
+}
+
+function fmtStep(s: TraceStep): string {
+  return `${s.table} ${s.chain} -> ${s.target}${s.comment ? `  "${s.comment}"` : ''}`;
+}
+
+export function formatReport(r: TraceReport): string {
+  const p = r.packet;
+  const lines = [`connection: ${p.proto} ${p.src} -> ${p.dst}:${p.dport} (new, node ${r.node}, ${r.mode} mode)`];
+  if (r.service) {
+    const policy = [r.service.externalTrafficPolicy && `externalTrafficPolicy=${r.service.externalTrafficPolicy}`, r.service.internalTrafficPolicy && `internalTrafficPolicy=${r.service.internalTrafficPolicy}`, r.service.sessionAffinity && `sessionAffinity=${r.service.sessionAffinity}`].filter(Boolean);
+    lines.push(`service: ${r.service.servicePort} via ${r.service.via} (type ${r.service.type}${policy.length ? `, ${policy.join(', ')}` : ''})`);
+  } else lines.push('service: none');
+  lines.push('rules:');
+  for (const s of r.path) lines.push(`  ${fmtStep(s)}`);
+  if (r.verdict === 'DNAT') {
+    lines.push(`verdict: DNAT to ${r.endpoints.length} endpoint${r.endpoints.length === 1 ? '' : 's'}`);
+    for (const e of r.endpoints) {
+      const rest = e.path.slice(r.path.length).map((s) => s.target).join(' -> ');
+      lines.push(`  ${e.endpoint}  ${(e.probability * 100).toFixed(1)}%  ${e.masquerade ? 'masquerade' : 'no masquerade'}  via ${rest}`);
+    }
+  } else {
+    if (r.verdictBy) lines.push(`  ${fmtStep(r.verdictBy)}`);
+    lines.push(`verdict: ${r.verdict}`);
+  }
+  for (const why of r.reasons) lines.push(`why: ${why}`);
+  return lines.join('\n') + '\n';
+}
+
+export const command: Command = {
+  name: 'trace',
+  summary: 'Explain where a connection to a Service address goes on this node, rule by rule',
+  usage: 'kubeplane trace <ip>:<port>[/<proto>] [--from IP] --objects FILE [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [-o json]',
+  flags: traceFlags,
+  async run(opts: Options, args: string[]): Promise<number> {
+    if (args.length !== 1) throw new UsageError(args.length === 0 ? 'trace needs a destination <ip>:<port>[/<proto>]' : `unexpected argument "${args[1]}"`);
+    const target = parseTarget(args[0]!);
+    const output = opts.string('output');
+    if (output !== '' && output !== 'json') throw new UsageError(`invalid -o "${output}": must be json or empty`);
+    const cfg = configFromOptions(opts);
+    if (cfg.mode !== 'iptables') throw new UsageError(`trace reads iptables rules; --proxy-mode ${cfg.mode} is not supported yet`);
+    const file = opts.string('objects');
+    if (!file) throw new UsageError('trace needs --objects FILE');
+    let from = opts.string('from');
+    if (!from) {
+      const cidr = cfg.clusterCIDRs.find((c) => !c.includes(':'));
+      if (!cidr) throw new UsageError('trace needs --from IP (or --cluster-cidr, to trace from a pod)');
+      const o = cidr.split('/')[0]!.split('.').map(Number);
+      from = `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 2}`;
+    }
+    const { isIPv4, traceConnection } = await import('../proxy/trace.js');
+    if (!isIPv4(from)) throw new UsageError(`invalid --from "${from}": not an IPv4 address`);
+    const { readObjectsFile, ObjectsFileError } = await import('../api/objects-file.js');
+    let objects: KubeObject[];
+    try {
+      objects = readObjectsFile(file);
+    } catch (err) {
+      if (err instanceof ObjectsFileError) throw new UsageError(err.message);
+      throw err;
+    }
+    const { stateFromObjects } = await import('../proxy/model/snapshot.js');
+    const { renderIptables } = await import('../proxy/iptables/render.js');
+    const { iptablesConfig } = await import('../proxy/render.js');
+    const state = stateFromObjects(objects, 'IPv4', cfg.nodeName);
+    const text = renderIptables({ services: state.services, endpoints: state.endpoints, node: state.node }, iptablesConfig(cfg, 'IPv4')).text;
+    const nodeIPs = cfg.nodeIPs.filter((ip) => !ip.includes(':'));
+    const report = explain(traceConnection(text, { src: from, dst: target.ip, proto: target.proto, dport: target.port, nodeIPs }), objects, cfg);
+    process.stdout.write(output === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+    return 0;
+  },
+};
