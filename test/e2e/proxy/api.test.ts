@@ -27,6 +27,17 @@ describeE2E('kubeplane proxy --kubeconfig: kubectl changes reach the kernel (nft
   let kubeconfig = '';
   let proxy: ReturnType<NetnsCluster['spawnIn']> | undefined;
   let clusterIP = '';
+  let server: ReturnType<NetnsCluster['spawnIn']> | undefined;
+  // a fixed port in the API server's own namespace, so a restarted server is where the kubeconfig says
+  const API_PORT = 6443;
+
+  const startAPIServer = async (): Promise<string> => {
+    const api = cluster.client('api');
+    const s = cluster.spawnIn(api.ns, process.execPath, [kubeplaneBin, 'apiserver', `--secure-port=${API_PORT}`, `--bind-address=${api.ip}`, `--data-dir=${join(dir, 'apiserver')}`]);
+    server = s;
+    const m = await waitFor(() => /kubeconfig: (\S+)/.exec(s.output()) ?? (s.exitCode !== null ? Promise.reject(new Error(s.output())) : undefined), { timeoutMs: 30_000, what: 'apiserver to serve' });
+    return m[1]!;
+  };
 
   const kubectl = (...args: string[]): { code: number; stdout: string; stderr: string } =>
     cluster.exec(cluster.client('api').ns, 'env', [`HOME=${dir}`, '/usr/bin/kubectl', `--kubeconfig=${kubeconfig}`, `--cache-dir=${join(dir, 'cache')}`, ...args], 30_000);
@@ -67,10 +78,9 @@ describeE2E('kubeplane proxy --kubeconfig: kubectl changes reach the kernel (nft
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `kp-proxy-api-${process.pid}-`));
     cluster.create();
-    const api = cluster.client('api');
-    const server = cluster.spawnIn(api.ns, process.execPath, [kubeplaneBin, 'apiserver', '--secure-port=0', `--bind-address=${api.ip}`, `--data-dir=${join(dir, 'apiserver')}`]);
-    const m = await waitFor(() => /kubeconfig: (\S+)/.exec(server.output()) ?? (server.exitCode !== null ? Promise.reject(new Error(server.output())) : undefined), { timeoutMs: 30_000, what: 'apiserver to serve' });
-    kubeconfig = m[1]!;
+    kubeconfig = await startAPIServer();
+    // the API server's host routes pod traffic to the node, as a real cluster network would
+    expect(cluster.exec(cluster.client('api').ns, 'ip', ['route', 'add', '10.244.0.0/16', 'via', cluster.node('node1').ip]).code).toBe(0);
     for (const p of ['a1', 'a2', 'a3']) cluster.spawnIn(cluster.pod(p).ns, process.execPath, [join(here, 'backend-server.mjs'), p, '8080', '5353']);
 
     const node = cluster.node('node1');
@@ -100,6 +110,16 @@ describeE2E('kubeplane proxy --kubeconfig: kubectl changes reach the kernel (nft
   afterAll(async () => {
     await cluster.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the default/kubernetes Service, listed at startup, takes a pod to the API server through its ClusterIP', () => {
+    const ip = kubectlOK('get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}').trim();
+    expect(ip).toBe('10.96.0.1');
+    expect(nftRules()).toContain(`dnat to ${cluster.client('api').ip}:${API_PORT}`);
+    // any HTTP status proves the TLS connection reached the API server (unauthenticated may be 401/403)
+    const r = cluster.exec(cluster.pod('c1').ns, 'curl', ['-sk', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', `https://${ip}/version`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^[2-4]\d\d$/);
   });
 
   it('a ClusterIP created with kubectl reaches the EndpointSlice kubectl created, over the API server watch', async () => {
@@ -147,4 +167,27 @@ describeE2E('kubeplane proxy --kubeconfig: kubectl changes reach the kernel (nft
     expect(after.code).not.toBe(0);
     expect(after.body).toBe('');
   });
+
+  it('keeps its rules while the API server is down and resumes watching when it is back', async () => {
+    applyFile('service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { namespace: 'default', name: 'web' },
+      spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    });
+    clusterIP = kubectlOK('get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}').trim();
+    applyFile('slice', slice(['a1']));
+    await waitFor(() => curl(`http://${clusterIP}/`).body.startsWith('a1 '), { what: 'traffic on a1' });
+
+    await cluster.stopProcess(server!);
+    expect(kubectl('get', 'service', 'web').code).not.toBe(0);
+    // the kernel keeps serving what the proxy last programmed, and the proxy keeps running
+    expect(sorted(responders(10))).toEqual(['a1']);
+    expect(proxy!.exitCode).toBeNull();
+
+    kubeconfig = await startAPIServer();
+    applyFile('slice', slice(['a2', 'a3']));
+    await waitFor(() => sorted(responders(6)).join() === 'a2,a3', { timeoutMs: 30_000, what: `traffic to move to a2,a3 after the restart; proxy: ${proxy?.output().slice(-2000)}` });
+    expect(proxy!.exitCode).toBeNull();
+  }, 60_000);
 });
