@@ -112,10 +112,11 @@ describeE2E('kubeplane proxy --kubeconfig: kubectl changes reach the kernel (nft
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the default/kubernetes Service, listed at startup, takes a pod to the API server through its ClusterIP', () => {
+  it('the default/kubernetes Service the API server made takes a pod to the API server through its ClusterIP', async () => {
     const ip = kubectlOK('get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}').trim();
     expect(ip).toBe('10.96.0.1');
-    expect(nftRules()).toContain(`dnat to ${cluster.client('api').ip}:${API_PORT}`);
+    // the API server may publish its endpoints just after the proxy's first sync: wait for them
+    await waitFor(() => nftRules().includes(`dnat to ${cluster.client('api').ip}:${API_PORT}`), { what: `the kubernetes Service's rules: ${nftRules()}` });
     // any HTTP status proves the TLS connection reached the API server (unauthenticated may be 401/403)
     const r = cluster.exec(cluster.pod('c1').ns, 'curl', ['-sk', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', `https://${ip}/version`]);
     expect(r.code).toBe(0);
