@@ -303,7 +303,7 @@ function commonPrefix(paths: TraceStep[][]): TraceStep[] {
   if (paths.length === 0) return [];
   const first = paths[0]!;
   // Stop before the endpoint jumps, so that each endpoint shows its own KUBE-SEP- step.
-  const seps = first.findIndex((s) => s.target.startsWith('KUBE-SEP-') || s.target === 'DNAT');
+  const seps = first.findIndex((s) => s.target.startsWith('KUBE-SEP-') || s.target.startsWith('endpoint-') || s.target === 'DNAT');
   const max = seps >= 0 ? seps : first.length;
   let n = 0;
   while (n < max && paths.every((q) => q[n] && q[n]!.chain === first[n]!.chain && q[n]!.target === first[n]!.target)) n++;
@@ -315,4 +315,250 @@ export function tracePacket(text: string, p: Packet): TraceResult {
   const t = traceConnection(text, p);
   if (t.verdict === 'DNAT') return { output: t.endpoints.map((e) => e.endpoint).join(', '), masq: t.endpoints.some((e) => e.masquerade) };
   return { output: t.verdict, masq: false };
+}
+
+// ---- nftables: the same walk over `nft -f` text (kube-proxy's nftables table) ----
+
+interface NftRules {
+  chains: Map<string, string[][]>;
+  /** set name -> its elements; map name -> "key : verdict" elements */
+  elements: Map<string, string[]>;
+  /** sets that kube-proxy fills at run time (affinity): empty for a new connection */
+  dynamic: Set<string>;
+}
+
+function nftTokens(s: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|([{},:.])(?=\s|$)|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s))) out.push(m[1] !== undefined ? `"${m[1]}"` : (m[2] ?? m[3]!));
+  return out;
+}
+
+export function parseNft(text: string): NftRules {
+  const r: NftRules = { chains: new Map(), elements: new Map(), dynamic: new Set() };
+  for (const line of text.split('\n')) {
+    const m = /^add (chain|rule|set|map|element) (?:ip|ip6|inet) kube-proxy (\S+)\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const [, kind, name, rest] = m as unknown as [string, string, string, string];
+    if (kind === 'chain') r.chains.set(name, r.chains.get(name) ?? []);
+    else if (kind === 'rule') {
+      if (!r.chains.has(name)) throw new TraceError(`rule for undeclared chain ${name}`);
+      r.chains.get(name)!.push(nftTokens(rest));
+    } else if (kind === 'set' || kind === 'map') {
+      r.elements.set(name, r.elements.get(name) ?? []);
+      if (/flags [^;]*dynamic/.test(rest)) r.dynamic.add(name);
+    } else {
+      const body = /^\{ (.*) \}$/.exec(rest.trim())?.[1];
+      if (body === undefined) continue;
+      (r.elements.get(name) ?? r.elements.set(name, []).get(name)!).push(body);
+    }
+  }
+  return r;
+}
+
+function selectorValue(sel: string, p: Packet): string {
+  if (sel === 'ip daddr' || sel === 'ip6 daddr') return p.dst;
+  if (sel === 'ip saddr' || sel === 'ip6 saddr') return p.src;
+  if (sel === 'meta l4proto') return p.proto;
+  if (sel === 'th dport') return String(p.dport);
+  throw new TraceError(`cannot trace nft selector "${sel}"`);
+}
+
+function valueMatches(v: string, pattern: string): boolean {
+  if (pattern.includes('/') || isIPv4(pattern)) return inCidr(v, pattern.includes('/') ? pattern : `${pattern}/32`);
+  return v === pattern;
+}
+
+/** The verdict an element of a vmap gives for a key, with its comment. */
+function lookup(rules: NftRules, map: string, key: string[]): { verdict: string; comment?: string } | undefined {
+  for (const el of rules.elements.get(map) ?? []) {
+    const [k, verdict] = el.split(' : ') as [string, string | undefined];
+    const comment = /comment "([^"]*)"/.exec(k)?.[1];
+    const parts = k.replace(/\s*comment "[^"]*"/, '').split(' . ');
+    if (verdict !== undefined && parts.length === key.length && parts.every((pt, i) => valueMatches(key[i]!, pt.trim()))) return { verdict: verdict.trim(), comment };
+  }
+  return undefined;
+}
+
+interface NftRuleEval {
+  /** probability-weighted verdicts; an empty list means the rule does not match */
+  branches: { prob: number; verdict?: string; comment?: string }[];
+}
+
+/** Evaluates one rule's matches for a new connection; verdict undefined means "matched, no verdict". */
+function evalNftRule(rules: NftRules, t: string[], p: Packet): NftRuleEval {
+  let verdict: string | undefined;
+  let comment: string | undefined;
+  let i = 0;
+  const none: NftRuleEval = { branches: [] };
+  const readSet = (): string[] => {
+    if (t[i] !== '{') return [t[i++]!];
+    const out: string[] = [];
+    for (i++; i < t.length && t[i] !== '}'; i++) if (t[i] !== ',') out.push(t[i]!);
+    i++;
+    return out;
+  };
+  while (i < t.length) {
+    const a = t[i]!;
+    if (a === 'comment') {
+      comment = t[i + 1]!.replace(/^"|"$/g, '');
+      i += 2;
+    } else if (a === 'ct' && t[i + 1] === 'state') {
+      if (!t[i + 2]!.split(',').includes('new')) return none;
+      i += 3;
+    } else if (a === 'fib') {
+      const local = isLocal(t[i + 1] === 'saddr' ? p.src : p.dst, p);
+      if (t[i + 2] !== 'type' || t[i + 3] !== 'local' || !local) return none;
+      i += 4;
+    } else if (a === 'numgen') {
+      // numgen random mod N vmap { 0 : goto X , 1 : goto Y }: each endpoint with probability 1/N.
+      const n = Number(t[i + 3]);
+      i += 5;
+      const branches: NftRuleEval['branches'] = [];
+      for (i++; i < t.length && t[i] !== '}'; i++) {
+        if (t[i] === ',') continue;
+        const v: string[] = [];
+        i += 2; // "<n> :"
+        while (i < t.length && t[i] !== ',' && t[i] !== '}') v.push(t[i++]!);
+        i--;
+        branches.push({ prob: 1 / n, verdict: v.join(' '), comment });
+      }
+      return { branches };
+    } else if (['ip', 'ip6', 'meta', 'th'].includes(a)) {
+      const sels = [`${a} ${t[i + 1]}`];
+      i += 2;
+      while (t[i] === '.') {
+        sels.push(`${t[i + 1]} ${t[i + 2]}`);
+        i += 3;
+      }
+      const key = sels.map((s) => selectorValue(s, p));
+      if (t[i] === 'vmap') {
+        const map = t[i + 1]!.slice(1);
+        const hit = lookup(rules, map, key);
+        if (!hit) return none;
+        verdict = hit.verdict;
+        comment = hit.comment ? `${hit.comment} (@${map})` : `@${map}`;
+        i += 2;
+        continue;
+      }
+      let neg = false;
+      if (t[i] === '!=') {
+        neg = true;
+        i++;
+      } else if (t[i] === '==') i++;
+      const vals = readSet();
+      const v = key[0]!;
+      const ok = vals.some((x) => (x.startsWith('@') ? !rules.dynamic.has(x.slice(1)) && (rules.elements.get(x.slice(1)) ?? []).some((e) => valueMatches(v, e)) : valueMatches(v, x)));
+      if (ok === neg) return none;
+    } else if (a === 'mark' && t[i + 1] === 'and') {
+      return none; // traced packets carry no mark before kube-proxy's own chains
+    } else if (a === 'update') {
+      i += 2;
+      readSet();
+    } else if (a === 'jump' || a === 'goto') {
+      verdict = `${a} ${t[i + 1]}`;
+      i += 2;
+    } else if (a === 'dnat' && t[i + 1] === 'to') {
+      verdict = `dnat ${t[i + 2]}`;
+      i += 3;
+    } else if (['drop', 'reject', 'accept', 'return', 'masquerade'].includes(a)) {
+      verdict = a;
+      i++;
+      while (i < t.length && t[i] !== 'comment') i++;
+    } else if (a === 'mark' && t[i + 1] === 'set') {
+      i = t.length;
+    } else throw new TraceError(`cannot trace nft rule "${t.join(' ')}"`);
+  }
+  return { branches: [{ prob: 1, verdict, comment }] };
+}
+
+function nftStep(chain: string, t: string[], target: string, comment?: string): TraceStep {
+  const c = t.indexOf('comment');
+  return { table: 'nft', chain, target, comment, match: (c >= 0 ? [...t.slice(0, c), ...t.slice(c + 2)] : t).join(' ') };
+}
+
+interface NftCtx {
+  affinity?: { seconds: number; chain: string };
+  affinitySet?: string;
+}
+
+function walkNft(rules: NftRules, p: Packet, chain: string, st0: State, ctx: NftCtx, depth = 0): Outcome[] {
+  if (depth > 20) throw new TraceError('jump loop');
+  let states: State[] = [st0];
+  const done: Outcome[] = [];
+  for (const r of rules.chains.get(chain) ?? []) {
+    const at = r.findIndex((x) => x.startsWith('@affinity-'));
+    if (at >= 0 && r[at - 1] === 'saddr' && !ctx.affinity) {
+      ctx.affinity = { seconds: 0, chain };
+      ctx.affinitySet = r[at]!.slice(1);
+    }
+    const ev = evalNftRule(rules, r, p);
+    const next: State[] = [];
+    for (const st of states) {
+      const matched = ev.branches.reduce((a, b) => a + b.prob, 0);
+      if (matched < 1) next.push({ ...st, prob: st.prob * (1 - matched) });
+      for (const b of ev.branches) {
+        const taken: State = { ...st, prob: st.prob * b.prob };
+        const v = b.verdict;
+        if (!v) {
+          next.push(taken);
+          continue;
+        }
+        const [verb, arg] = v.split(' ') as [string, string | undefined];
+        const s = nftStep(chain, r, verb === 'jump' || verb === 'goto' ? arg! : verb === 'dnat' ? 'DNAT' : verb.toUpperCase(), b.comment);
+        if (verb === 'jump' && arg === 'mark-for-masquerade') next.push({ ...taken, masq: true, masqBy: taken.masqBy ?? s });
+        else if (verb === 'dnat') done.push({ ...taken, path: [...taken.path, s], end: arg });
+        else if (verb === 'return') done.push({ ...taken, end: 'RETURN' });
+        else if (verb === 'drop' || verb === 'reject' || verb === 'accept') done.push({ ...taken, end: verb.toUpperCase(), by: s });
+        else if (verb === 'masquerade') next.push(taken);
+        else if ((verb === 'jump' || verb === 'goto') && rules.chains.has(arg!)) {
+          for (const o of walkNft(rules, p, arg!, { ...taken, path: [...taken.path, s] }, ctx, depth + 1)) {
+            // reject-chain is kube-proxy's helper for a REJECT verdict: report the rule that sent it there.
+            if (o.end === 'REJECT' && arg === 'reject-chain') done.push({ ...o, by: { ...s, target: 'REJECT' } });
+            else if (o.end !== undefined && o.end !== 'RETURN') done.push(o);
+            // goto does not come back to this chain: it ends here, falling through to our caller.
+            else if (verb === 'goto') done.push({ prob: o.prob, masq: o.masq, masqBy: o.masqBy, path: taken.path });
+            else next.push({ prob: o.prob, masq: o.masq, masqBy: o.masqBy, path: taken.path });
+          }
+        } else throw new TraceError(`jump to undefined chain ${arg ?? v}`);
+      }
+    }
+    states = next;
+  }
+  return [...done, ...states];
+}
+
+/** Traces a new connection through kube-proxy's nftables table (`nft -f` text of one family). */
+export function traceNftConnection(text: string, p: Packet): ConnectionTrace {
+  const rules = parseNft(text);
+  const packet = { src: p.src, dst: p.dst, proto: p.proto, dport: p.dport };
+  const ctx: NftCtx = {};
+  const fromNode = isLocal(p.src, p);
+  const start: State = { prob: 1, masq: false, path: [] };
+  const terminal = (os: Outcome[]) => os.filter((o) => o.end !== undefined && o.end !== 'RETURN' && o.prob > 0);
+  // Hooks in the kernel's order: the pre-DNAT filter (source ranges), nat, then filter on the original destination.
+  const pre = terminal(walkNft(rules, p, fromNode ? 'filter-output-pre-dnat' : 'filter-prerouting-pre-dnat', start, ctx)).find((o) => o.end === 'DROP' || o.end === 'REJECT');
+  if (pre) return { packet, verdict: pre.end as ConnectionTrace['verdict'], endpoints: [], verdictBy: pre.by, path: pre.path };
+  const nat = terminal(walkNft(rules, p, fromNode ? 'nat-output' : 'nat-prerouting', start, ctx)).filter((o) => o.end !== 'ACCEPT');
+  const dnat = nat.filter((o) => o.end !== 'DROP' && o.end !== 'REJECT');
+  if (dnat.length > 0) {
+    const byEp = new Map<string, TraceEndpoint>();
+    for (const o of dnat) {
+      const e = byEp.get(o.end!);
+      if (e) e.probability += o.prob;
+      else byEp.set(o.end!, { endpoint: o.end!, probability: o.prob, masquerade: o.masq, masqueradeBy: o.masqBy, path: o.path });
+    }
+    const endpoints = [...byEp.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint, 'en', { numeric: true }));
+    if (ctx.affinity) {
+      const decl = text.split('\n').find((l) => / (?:ip|ip6|inet) kube-proxy (\S+) /.exec(l)?.[1] === ctx.affinitySet && l.startsWith('add set'));
+      const m = decl && /timeout (\d+)s/.exec(decl);
+      ctx.affinity.seconds = m ? Number(m[1]) : 0;
+    }
+    return { packet, verdict: 'DNAT', endpoints, path: commonPrefix(endpoints.map((e) => e.path)), affinity: ctx.affinity };
+  }
+  const filterChain = fromNode ? 'filter-output' : isLocal(p.dst, p) ? 'filter-input' : 'filter-forward';
+  const f = terminal(walkNft(rules, p, filterChain, start, ctx)).find((o) => o.end === 'DROP' || o.end === 'REJECT');
+  if (f) return { packet, verdict: f.end as ConnectionTrace['verdict'], endpoints: [], verdictBy: f.by, path: f.path };
+  return { packet, verdict: 'ACCEPT', endpoints: [], path: [] };
 }
