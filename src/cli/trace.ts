@@ -60,29 +60,47 @@ const KIND_BY_COMMENT: [RegExp, ServiceHit['via']][] = [
   [/ loadbalancer IP$/, 'LoadBalancerIP'],
 ];
 
-function serviceHit(t: ConnectionTrace): ServiceHit | undefined {
+/** What a kube-proxy chain does, in either mode's naming. */
+export function chainKind(name: string): 'svc' | 'ext' | 'svl' | 'sep' | 'fw' | undefined {
+  if (/^KUBE-SVC-|^service-/.test(name)) return 'svc';
+  if (/^KUBE-EXT-|^external-/.test(name)) return 'ext';
+  if (/^KUBE-SVL-|^local-/.test(name)) return 'svl';
+  if (/^KUBE-SEP-|^endpoint-/.test(name)) return 'sep';
+  if (/^KUBE-FW-|^firewall-/.test(name)) return 'fw';
+  return undefined;
+}
+
+function serviceHit(t: ConnectionTrace, objects: readonly KubeObject[]): ServiceHit | undefined {
   const steps = [...t.path, ...(t.endpoints[0]?.path ?? []), ...(t.verdictBy ? [t.verdictBy] : [])];
-  const viaNodePorts = steps.some((s) => s.chain === 'KUBE-NODEPORTS');
+  const viaNodePorts = steps.some((s) => s.chain === 'KUBE-NODEPORTS' || /@(service|no-endpoint)-nodeports/.test(s.comment ?? ''));
   for (const s of steps) {
-    if (!s.comment) continue;
-    const name = /^(?:.* for )?([^\s/]+\/[^\s:]+:\S*)/.exec(s.comment)?.[1];
+    // nftables chains carry the Service port in their names: service-HASH-ns/name/proto/port
+    const nft = /^[a-z]+-[A-Z0-9]+-([^/\s]+)\/([^/\s]+)\/[a-z]+\/([^/\s_]*)/.exec(chainKind(s.target) ? s.target : s.chain);
+    const name = nft ? `${nft[1]}/${nft[2]}:${nft[3]}` : /^(?:.* for )?([^\s/]+\/[^\s:]+:[^\s(]*)/.exec(s.comment ?? '')?.[1];
     if (!name) continue;
     if (viaNodePorts) return { servicePort: name, via: 'NodePort' };
-    const kind = KIND_BY_COMMENT.find(([re]) => re.test(s.comment!))?.[1];
+    const kind = s.table !== 'nft' ? KIND_BY_COMMENT.find(([re]) => re.test(s.comment ?? ''))?.[1] : undefined;
     if (kind) return { servicePort: name, via: kind };
-    // filter verdicts name the Service but not the address kind: take it from the address itself
-    if (s === t.verdictBy) return { servicePort: name, via: s.match.includes('--dst-type LOCAL') ? 'NodePort' : 'ClusterIP' };
+    if (s === t.verdictBy || s.table === 'nft') return { servicePort: name, via: addressKind(findService(objects, name), t.packet.dst) };
   }
   return undefined;
 }
 
+/** Which of the Service's addresses `ip` is, when the rule does not say. */
+function addressKind(svc: KubeObject | undefined, ip: string): ServiceHit['via'] {
+  const o = svc as { spec?: { clusterIP?: string; clusterIPs?: string[]; externalIPs?: string[] } } | undefined;
+  if (o?.spec?.clusterIP === ip || o?.spec?.clusterIPs?.includes(ip)) return 'ClusterIP';
+  if (o?.spec?.externalIPs?.includes(ip)) return 'ExternalIP';
+  return 'LoadBalancerIP';
+}
+
 function masqueradeReason(s: TraceStep, src: string): string {
-  const neg = /! -s (\S+)/.exec(s.match);
-  if (s.chain.startsWith('KUBE-SEP-')) return `hairpin: the source ${src} is the endpoint itself (${s.chain})`;
+  const neg = /(?:! -s|saddr !=) (\S+)/.exec(s.match);
+  if (chainKind(s.chain) === 'sep') return `hairpin: the source ${src} is the endpoint itself (${s.chain})`;
   if (neg) return `the source ${src} is outside the cluster CIDR ${neg[1]} (${s.chain})`;
-  if (s.match.includes('--src-type LOCAL')) return `the source ${src} is an address of this node (${s.chain})`;
-  if (s.chain.startsWith('KUBE-EXT-')) return `external traffic to a Service with externalTrafficPolicy Cluster (${s.chain})`;
-  if (s.chain.startsWith('KUBE-SVC-')) return `--masquerade-all (${s.chain})`;
+  if (/--src-type LOCAL|fib saddr type local/.test(s.match)) return `the source ${src} is an address of this node (${s.chain})`;
+  if (chainKind(s.chain) === 'ext') return `external traffic to a Service with externalTrafficPolicy Cluster (${s.chain})`;
+  if (chainKind(s.chain) === 'svc') return `--masquerade-all (${s.chain})`;
   return `${s.comment ?? 'rule'} (${s.chain})`;
 }
 
@@ -94,7 +112,7 @@ function findService(objects: readonly KubeObject[], servicePort: string): KubeO
 
 export function explain(t: ConnectionTrace, objects: readonly KubeObject[], cfg: ProxyConfig): TraceReport {
   const reasons: string[] = [];
-  const hit = serviceHit(t);
+  const hit = serviceHit(t, objects);
   let service: TraceReport['service'];
   if (hit) {
     const spec = ((findService(objects, hit.servicePort) as { spec?: unknown } | undefined)?.spec ?? {}) as Record<string, unknown>;
@@ -108,20 +126,26 @@ export function explain(t: ConnectionTrace, objects: readonly KubeObject[], cfg:
   }
   const chains = [...t.path, ...t.endpoints.flatMap((e) => e.path)].map((s) => s.target);
   if (t.verdict === 'DNAT') {
-    if (chains.some((c) => c.startsWith('KUBE-SVL-'))) reasons.push('traffic policy Local: only endpoints on this node are used (KUBE-SVL-)');
-    const ext = t.path.find((s) => s.chain.startsWith('KUBE-EXT-') && s.target.startsWith('KUBE-SVC-'));
-    if (ext?.match.includes('-s ')) reasons.push(`externalTrafficPolicy Local: traffic from pods (${/-s (\S+)/.exec(ext.match)?.[1]}) is short-circuited to all endpoints`);
-    else if (ext?.match.includes('--src-type LOCAL')) reasons.push('externalTrafficPolicy Local: traffic from this node is routed to all endpoints');
-    if (t.path.some((s) => s.target.startsWith('KUBE-FW-'))) reasons.push('loadBalancerSourceRanges allow this source (KUBE-FW-)');
+    const svl = chains.find((c) => chainKind(c) === 'svl');
+    if (svl) reasons.push(`traffic policy Local: only endpoints on this node are used (${svl})`);
+    const ext = t.path.find((s) => chainKind(s.chain) === 'ext' && chainKind(s.target) === 'svc');
+    const podSrc = ext && /(?:^|\s)(?:-s|saddr) (\d\S+)/.exec(ext.match)?.[1];
+    if (podSrc) reasons.push(`externalTrafficPolicy Local: traffic from pods (${podSrc}) is short-circuited to all endpoints`);
+    else if (ext && /--src-type LOCAL|fib saddr type local/.test(ext.match)) reasons.push('externalTrafficPolicy Local: traffic from this node is routed to all endpoints');
+    const fw = t.path.find((s) => chainKind(s.target) === 'fw');
+    if (fw) reasons.push(`loadBalancerSourceRanges allow this source (${fw.target})`);
     const masq = t.endpoints.find((e) => e.masqueradeBy);
     if (masq) reasons.push(`masquerade: ${masqueradeReason(masq.masqueradeBy!, t.packet.src)}`);
     else reasons.push('no masquerade: the endpoint sees the client address');
     if (t.affinity) reasons.push(`sessionAffinity ClientIP: later connections from ${t.packet.src} stick to the endpoint first chosen for ${t.affinity.seconds}s`);
   } else {
     const why = t.verdictBy?.comment ?? '';
-    if (/has no endpoints/.test(why)) reasons.push(`the Service port has no ready endpoints: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
-    else if (/has no local endpoints/.test(why)) reasons.push(`externalTrafficPolicy Local and no endpoint on node ${cfg.nodeName}: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
-    else if (/not accepted by KUBE-FW-/.test(why)) reasons.push(`the source ${t.packet.src} is outside loadBalancerSourceRanges: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
+    const noEndpoints = /has no endpoints/.test(why) || (/@no-endpoint-/.test(why) && t.verdict === 'REJECT');
+    const noLocal = /has no local endpoints/.test(why) || (/@no-endpoint-/.test(why) && t.verdict === 'DROP');
+    const fwDrop = /not accepted by KUBE-FW-/.test(why) || (t.verdictBy !== undefined && chainKind(t.verdictBy.chain) === 'fw');
+    if (noEndpoints) reasons.push(`the Service port has no ready endpoints: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
+    else if (noLocal) reasons.push(`externalTrafficPolicy Local and no endpoint on node ${cfg.nodeName}: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
+    else if (fwDrop) reasons.push(`the source ${t.packet.src} is outside loadBalancerSourceRanges: ${t.verdict} (${t.verdictBy!.table} ${t.verdictBy!.chain})`);
     else if (t.verdictBy) reasons.push(`${why || t.verdictBy.match}: ${t.verdict} (${t.verdictBy.table} ${t.verdictBy.chain})`);
     else reasons.push('no Service rule matches: the connection is not touched by the proxy');
   }
@@ -158,7 +182,7 @@ export function formatReport(r: TraceReport): string {
 export const command: Command = {
   name: 'trace',
   summary: 'Explain where a connection to a Service address goes on this node, rule by rule',
-  usage: 'kubeplane trace <ip>:<port>[/<proto>] [--from IP] --objects FILE [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [-o json]',
+  usage: 'kubeplane trace <ip>:<port>[/<proto>] [--from IP] --objects FILE [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--proxy-mode iptables|nftables] [-o json]',
   flags: traceFlags,
   async run(opts: Options, args: string[]): Promise<number> {
     if (args.length !== 1) throw new UsageError(args.length === 0 ? 'trace needs a destination <ip>:<port>[/<proto>]' : `unexpected argument "${args[1]}"`);
@@ -166,7 +190,7 @@ export const command: Command = {
     const output = opts.string('output');
     if (output !== '' && output !== 'json') throw new UsageError(`invalid -o "${output}": must be json or empty`);
     const cfg = configFromOptions(opts);
-    if (cfg.mode !== 'iptables') throw new UsageError(`trace reads iptables rules; --proxy-mode ${cfg.mode} is not supported yet`);
+    if (cfg.mode === 'ipvs') throw new UsageError('trace reads iptables or nftables rules; --proxy-mode ipvs is not supported yet');
     const file = opts.string('objects');
     if (!file) throw new UsageError('trace needs --objects FILE');
     let from = opts.string('from');
@@ -176,7 +200,7 @@ export const command: Command = {
       const o = cidr.split('/')[0]!.split('.').map(Number);
       from = `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 2}`;
     }
-    const { isIPv4, traceConnection } = await import('../proxy/trace.js');
+    const { isIPv4, traceConnection, traceNftConnection } = await import('../proxy/trace.js');
     if (!isIPv4(from)) throw new UsageError(`invalid --from "${from}": not an IPv4 address`);
     const { readObjectsFile, ObjectsFileError } = await import('../api/objects-file.js');
     let objects: KubeObject[];
@@ -188,11 +212,15 @@ export const command: Command = {
     }
     const { stateFromObjects } = await import('../proxy/model/snapshot.js');
     const { renderIptables } = await import('../proxy/iptables/render.js');
-    const { iptablesConfig } = await import('../proxy/render.js');
+    const { nftablesText, renderNftables } = await import('../proxy/nftables/render.js');
+    const { iptablesConfig, nftablesConfig } = await import('../proxy/render.js');
     const state = stateFromObjects(objects, 'IPv4', cfg.nodeName);
-    const text = renderIptables({ services: state.services, endpoints: state.endpoints, node: state.node }, iptablesConfig(cfg, 'IPv4')).text;
-    const nodeIPs = cfg.nodeIPs.filter((ip) => !ip.includes(':'));
-    const report = explain(traceConnection(text, { src: from, dst: target.ip, proto: target.proto, dport: target.port, nodeIPs }), objects, cfg);
+    const packet = { src: from, dst: target.ip, proto: target.proto, dport: target.port, nodeIPs: cfg.nodeIPs.filter((ip) => !ip.includes(':')) };
+    const traced =
+      cfg.mode === 'nftables'
+        ? traceNftConnection(nftablesText(renderNftables(state, nftablesConfig(cfg, 'IPv4'))), packet)
+        : traceConnection(renderIptables({ services: state.services, endpoints: state.endpoints, node: state.node }, iptablesConfig(cfg, 'IPv4')).text, packet);
+    const report = explain(traced, objects, cfg);
     process.stdout.write(output === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     return 0;
   },

@@ -515,7 +515,7 @@ function walkNft(rules: NftRules, p: Packet, chain: string, st0: State, ctx: Nft
         else if ((verb === 'jump' || verb === 'goto') && rules.chains.has(arg!)) {
           for (const o of walkNft(rules, p, arg!, { ...taken, path: [...taken.path, s] }, ctx, depth + 1)) {
             // reject-chain is kube-proxy's helper for a REJECT verdict: report the rule that sent it there.
-            if (o.end === 'REJECT' && arg === 'reject-chain') done.push({ ...o, by: { ...s, target: 'REJECT' } });
+            if (o.end === 'REJECT' && arg === 'reject-chain') done.push({ ...o, path: taken.path, by: { ...s, target: 'REJECT' } });
             else if (o.end !== undefined && o.end !== 'RETURN') done.push(o);
             // goto does not come back to this chain: it ends here, falling through to our caller.
             else if (verb === 'goto') done.push({ prob: o.prob, masq: o.masq, masqBy: o.masqBy, path: taken.path });

@@ -55,8 +55,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function trace(dest: string, from: string): Promise<{ text: string; json: TraceReport }> {
-  const args = ['trace', dest, `--from=${from}`, `--objects=${file}`, ...NODE_FLAGS];
+async function trace(dest: string, from: string, mode = 'iptables'): Promise<{ text: string; json: TraceReport }> {
+  const args = ['trace', dest, `--from=${from}`, `--objects=${file}`, ...NODE_FLAGS, `--proxy-mode=${mode}`];
   const [text, json] = await Promise.all([runKubeplane(args), runKubeplane([...args, '-o', 'json'])]);
   expect(text.stderr).toBe('');
   expect(text.code).toBe(0);
@@ -172,7 +172,7 @@ describe('kubeplane trace (built CLI)', () => {
       [['trace', '172.30.0.41:80', '--from=10.0.0.300', `--objects=${file}`], 'invalid --from "10.0.0.300"'],
       [['trace', '172.30.0.41:80', '--from=10.0.0.2'], 'trace needs --objects FILE'],
       [['trace', '172.30.0.41:80', '--from=10.0.0.2', '--objects=/nonexistent/objects.yaml'], 'cannot read /nonexistent/objects.yaml'],
-      [['trace', '172.30.0.41:80', '--from=10.0.0.2', `--objects=${file}`, '--proxy-mode=nftables'], 'not supported yet'],
+      [['trace', '172.30.0.41:80', '--from=10.0.0.2', `--objects=${file}`, '--proxy-mode=ipvs'], 'not supported yet'],
       [['trace', '172.30.0.41:80', '--from=10.0.0.2', `--objects=${file}`, '-o', 'yaml'], 'invalid -o "yaml"'],
     ];
     const results = await Promise.all(cases.map(([args]) => runKubeplane(args)));
@@ -181,6 +181,53 @@ describe('kubeplane trace (built CLI)', () => {
       expect(r.stderr).toContain(cases[i]![1]);
       expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     });
+  });
+});
+
+describe('kubeplane trace --proxy-mode=nftables (built CLI)', () => {
+  const nft = (dest: string, from: string) => trace(dest, from, 'nftables');
+  it('ClusterIP from a pod: numgen spreads evenly over all endpoints', async () => {
+    const { text, json } = await nft('172.30.0.41:80', POD);
+    expect(json.mode).toBe('nftables');
+    expect(json.service).toMatchObject({ servicePort: 'ns1/cluster:p80', via: 'ClusterIP' });
+    expect(eps(json)).toEqual([
+      ['10.180.0.1:80', 0.3333, false],
+      ['10.180.1.1:80', 0.3333, false],
+      ['10.180.2.1:80', 0.3333, false],
+    ]);
+    expect(text).toMatch(/nft services -> service-\w+-ns1\/cluster\/tcp\/p80 {2}"@service-ips"/);
+  });
+  it('NodePort (Cluster policy) from outside: external- chain, masqueraded', async () => {
+    const { json } = await nft(`${NODE}:3001`, EXTERNAL);
+    expect(json.service).toMatchObject({ servicePort: 'ns1/cluster:p80', via: 'NodePort' });
+    expect(eps(json).every(([, , m]) => m === true)).toBe(true);
+    expect(json.reasons.join('\n')).toContain('external traffic to a Service with externalTrafficPolicy Cluster');
+  });
+  it('eTP Local with and without a local endpoint', async () => {
+    const withLocal = (await nft(`${NODE}:3002`, EXTERNAL)).json;
+    expect(eps(withLocal)).toEqual([['10.180.0.1:80', 1, false]]);
+    expect(withLocal.reasons.join('\n')).toMatch(/traffic policy Local: only endpoints on this node are used \(local-/);
+    const without = (await nft(`${NODE}:3003`, EXTERNAL)).json;
+    expect(without.verdict).toBe('DROP');
+    expect(without.verdictBy).toMatchObject({ chain: 'nodeport-endpoints-check', comment: 'ns1/remote-only:p80 (@no-endpoint-nodeports)' });
+    expect(without.service).toMatchObject({ servicePort: 'ns1/remote-only:p80', via: 'NodePort' });
+    expect(without.reasons[0]).toContain('externalTrafficPolicy Local and no endpoint on node test-node');
+  });
+  it('sessionAffinity ClientIP and a Service without endpoints', async () => {
+    const sticky = (await nft('172.30.0.44:80', POD)).json;
+    expect(eps(sticky)).toEqual([
+      ['10.180.0.1:80', 0.5, false],
+      ['10.180.1.1:80', 0.5, false],
+    ]);
+    expect(sticky.affinity?.seconds).toBe(600);
+    const empty = (await nft('172.30.0.45:80', POD)).json;
+    expect(empty.verdict).toBe('REJECT');
+    expect(empty.verdictBy).toMatchObject({ chain: 'service-endpoints-check', target: 'REJECT' });
+    expect(empty.reasons[0]).toContain('no ready endpoints');
+  });
+  it('a port a ClusterIP does not serve is rejected (unlike iptables mode, which lets it through)', async () => {
+    expect((await nft('172.30.0.41:81', POD)).json).toMatchObject({ verdict: 'REJECT', verdictBy: { chain: 'cluster-ips-check' } });
+    expect((await trace('172.30.0.41:81', POD)).json.verdict).toBe('ACCEPT');
   });
 });
 
