@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/api/types.js';
 import { renderFullSync } from '../../../src/proxy/render.js';
-import { traceConnection } from '../../../src/proxy/trace.js';
+import { traceConnection, traceNftConnection } from '../../../src/proxy/trace.js';
+import { loadObjects } from './helpers.js';
 import type { TraceReport } from '../../../src/cli/trace.js';
 import { runKubeplane } from '../../helpers/cli.js';
 import { here, testConfig } from './helpers.js';
@@ -248,4 +249,26 @@ describe('traceConnection', () => {
     expect(self.masqueradeBy!.chain).toMatch(/^KUBE-SEP-/);
     expect(t.endpoints.find((e) => e.endpoint === '10.180.1.1:80')!.masquerade).toBe(false);
   });
+});
+
+describe('the iptables and nftables tracers agree on every served address', () => {
+  for (const [name, objs] of [['trace fixture', objects], ['overall.json', loadObjects('overall.json')]] as const) {
+    it(name, () => {
+      const ipt = renderFullSync(objs, testConfig());
+      const nft = renderFullSync(objs, testConfig({ mode: 'nftables' }));
+      const dests: [string, number][] = [[NODE, 3001], [NODE, 3002], [NODE, 3003]];
+      for (const o of objs as { kind?: string; spec?: { clusterIP?: string; externalIPs?: string[] } }[])
+        if (o.kind === 'Service') for (const ip of [o.spec!.clusterIP!, ...(o.spec!.externalIPs ?? [])]) dests.push([ip, 80]);
+      dests.push(['1.2.3.4', 80], ['5.6.7.8', 80]);
+      const short = (t: ReturnType<typeof traceConnection>) => (t.verdict === 'DNAT' ? t.endpoints.map((e) => `${e.endpoint}@${e.probability.toFixed(4)}${e.masquerade ? '+masq' : ''}`).join(',') : t.verdict);
+      let compared = 0;
+      for (const src of [POD, EXTERNAL, NODE, '10.180.0.1', '203.0.113.5', '198.51.100.7'])
+        for (const [dst, dport] of dests) {
+          const p = { src, dst, dport, proto: 'tcp', nodeIPs: [NODE] };
+          expect(short(traceNftConnection(nft, p)), `${src} -> ${dst}:${dport}`).toBe(short(traceConnection(ipt, p)));
+          compared++;
+        }
+      expect(compared).toBeGreaterThan(40);
+    });
+  }
 });
