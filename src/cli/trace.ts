@@ -76,7 +76,8 @@ function serviceHit(t: ConnectionTrace, objects: readonly KubeObject[]): Service
   for (const s of steps) {
     // nftables chains carry the Service port in their names: service-HASH-ns/name/proto/port
     const nft = /^[a-z]+-[A-Z0-9]+-([^/\s]+)\/([^/\s]+)\/[a-z]+\/([^/\s_]*)/.exec(chainKind(s.target) ? s.target : s.chain);
-    const name = nft ? `${nft[1]}/${nft[2]}:${nft[3]}` : /^(?:.* for )?([^\s/]+\/[^\s:]+:[^\s(]*)/.exec(s.comment ?? '')?.[1];
+    // an unnamed port is "ns/name", as ServicePortName.String() prints it
+    const name = nft ? `${nft[1]}/${nft[2]}${nft[3] ? `:${nft[3]}` : ''}` : /^(?:.* for )?([^\s/]+\/[^\s:]+(?::[^\s(]+)?)/.exec(s.comment ?? '')?.[1];
     if (!name) continue;
     if (viaNodePorts) return { servicePort: name, via: 'NodePort' };
     const kind = s.table !== 'nft' ? KIND_BY_COMMENT.find(([re]) => re.test(s.comment ?? ''))?.[1] : undefined;

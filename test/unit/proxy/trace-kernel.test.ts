@@ -112,6 +112,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
     it('ClusterIP from a pod: the trace names every endpoint the kernel picks, source kept', async () => {
       const c1 = cluster.pod('c1');
       const t = await trace('node1', c1.ip, '10.96.0.10:80');
+      expect(t.service).toMatchObject({ servicePort: 'default/web', via: 'ClusterIP' });
       expect(t.endpoints.map((e) => e.endpoint).sort()).toEqual([`${cluster.pod('a1').ip}:8080`, `${cluster.pod('b1').ip}:8080`]);
       await agree(t, c1.ns, c1.ip, 'http://10.96.0.10/', 10);
     });

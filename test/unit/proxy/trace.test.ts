@@ -185,6 +185,24 @@ describe('kubeplane trace (built CLI)', () => {
   });
 });
 
+describe('unnamed ports and external IPs', () => {
+  it('names the Service port as ServicePortName does and tells ExternalIP from ClusterIP, in both modes', async () => {
+    const unnamed = join(dir, 'unnamed.json');
+    const [svcObj, slice] = svc('web', '172.30.0.50', { type: 'NodePort', externalIPs: ['192.168.5.5'] }, [LOCAL_EP], 30080) as [{ spec: { ports: { name?: string }[] } }, { ports: { name?: string }[] }];
+    delete svcObj.spec.ports[0]!.name;
+    slice.ports[0]!.name = '';
+    writeFileSync(unnamed, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [svcObj, slice] }));
+    for (const mode of ['iptables', 'nftables']) {
+      const run = async (dest: string) => JSON.parse((await runKubeplane(['trace', dest, `--from=${POD}`, `--objects=${unnamed}`, ...NODE_FLAGS, `--proxy-mode=${mode}`, '-o', 'json'])).stdout) as TraceReport;
+      expect((await run('172.30.0.50:80')).service, mode).toMatchObject({ servicePort: 'ns1/web', via: 'ClusterIP' });
+      const ext = await run('192.168.5.5:80');
+      expect(ext.service, mode).toMatchObject({ servicePort: 'ns1/web', via: 'ExternalIP' });
+      expect(eps(ext), mode).toEqual([['10.180.0.1:80', 1, true]]);
+      expect((await run(`${NODE}:30080`)).service, mode).toMatchObject({ servicePort: 'ns1/web', via: 'NodePort' });
+    }
+  });
+});
+
 describe('kubeplane trace --proxy-mode=nftables (built CLI)', () => {
   const nft = (dest: string, from: string) => trace(dest, from, 'nftables');
   it('ClusterIP from a pod: numgen spreads evenly over all endpoints', async () => {
