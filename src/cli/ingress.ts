@@ -8,20 +8,11 @@ import { ObjectsFileError, readObjectsFile } from '../api/objects-file.js';
 import { runIngressWorkers } from '../ingress/workers.js';
 import { IngressController } from '../ingress/setup.js';
 import { CONTROLLER_NAME } from '../ingress/routes.js';
-import type { Bind } from '../ingress/server.js';
+import { bindFlag } from './bind.js';
 import { logger } from '../observability/log.js';
 
 const log = logger('ingress');
 
-/** HOST:PORT or [V6]:PORT; "off" or "" disables the listener. */
-function bindFlag(opts: Options, name: string): Bind | undefined {
-  const text = opts.string(name);
-  if (text === '' || text === 'off') return undefined;
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 0 && port < 65536)) throw new UsageError(`invalid --${name} "${text}": want HOST:PORT`);
-  return { host: m[1]!, port };
-}
 
 function nsName(opts: Options, name: string): string | undefined {
   const v = opts.optionalString(name);

@@ -7,6 +7,7 @@ import { UsageError } from './command.js';
 import { configFromOptions, proxyFlags } from './proxy.js';
 import { applyKubeProxyConfiguration } from './kube-proxy-config.js';
 import { openInformers } from './informers.js';
+import { bindFlag } from './bind.js';
 import { logger } from '../observability/log.js';
 
 const log = logger('node');
@@ -17,21 +18,13 @@ interface Part {
   stop(): Promise<void>;
 }
 
-function bind(opts: Options, name: string): { host: string; port: number } | undefined {
-  const text = opts.string(name);
-  if (text === '' || text === 'off') return undefined;
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 0 && port < 65536)) throw new UsageError(`invalid --${name} "${text}": want HOST:PORT or "off"`);
-  return { host: m[1]!, port };
-}
 
 async function dnsPart(opts: Options, informers: import('../client/informer.js').InformerFactory): Promise<Part> {
   const { parseConfig } = await import('../dns/config.js');
   const { CorefileError, defaultCorefile } = await import('../dns/corefile.js');
   const { ClusterDns } = await import('../dns/setup.js');
   const path = opts.optionalString('corefile');
-  const dnsBind = bind(opts, 'dns-bind');
+  const dnsBind = bindFlag(opts, 'dns-bind');
   let text: string;
   if (path) {
     try {
@@ -66,9 +59,9 @@ async function ingressPart(opts: Options, informers: import('../client/informer.
   const controller = new IngressController({
     informers,
     selection: { ingressClass: opts.string('ingress-class'), controllerName: CONTROLLER_NAME, watchWithoutClass: opts.bool('watch-ingress-without-class') },
-    httpBind: bind(opts, 'http-bind'),
-    httpsBind: bind(opts, 'https-bind'),
-    metricsBind: bind(opts, 'ingress-metrics-bind'),
+    httpBind: bindFlag(opts, 'http-bind'),
+    httpsBind: bindFlag(opts, 'https-bind'),
+    metricsBind: bindFlag(opts, 'ingress-metrics-bind'),
     defaultCertificate: nsName('default-ssl-certificate'),
   });
   return { name: 'ingress', start: () => controller.start(), stop: () => controller.stop() };

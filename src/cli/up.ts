@@ -5,6 +5,7 @@
 // order on SIGTERM/SIGINT.
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
+import { bindFlag } from './bind.js';
 import { apiserverFlags, serverConfig, startServer } from './apiserver.js';
 import { logger } from '../observability/log.js';
 
@@ -15,17 +16,9 @@ interface Part {
   stop(): Promise<void>;
 }
 
-function hostPort(opts: Options, name: string): { host: string; port: number } | undefined {
-  const text = opts.string(name);
-  if (text === '' || text === 'off') return undefined;
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port > 0 && port < 65536)) throw new UsageError(`invalid --${name} "${text}": want HOST:PORT or "off"`);
-  return { host: m[1]!, port };
-}
 
 async function startDns(opts: Options, kubeconfig: string): Promise<Part | undefined> {
-  const bind = hostPort(opts, 'dns-bind');
+  const bind = bindFlag(opts, 'dns-bind', false);
   if (!bind) return undefined;
   const { parseConfig } = await import('../dns/config.js');
   const { defaultCorefile } = await import('../dns/corefile.js');
@@ -67,8 +60,8 @@ async function startControlPlane(opts: Options, kubeconfig: string): Promise<Par
 }
 
 async function startIngress(opts: Options, kubeconfig: string): Promise<Part | undefined> {
-  const httpBind = hostPort(opts, 'http-bind');
-  const httpsBind = hostPort(opts, 'https-bind');
+  const httpBind = bindFlag(opts, 'http-bind', false);
+  const httpsBind = bindFlag(opts, 'https-bind', false);
   if (!httpBind && !httpsBind) return undefined;
   const { IngressController } = await import('../ingress/setup.js');
   const { CONTROLLER_NAME } = await import('../ingress/routes.js');
@@ -128,7 +121,7 @@ export const command: Command = {
   async run(opts) {
     const cfg = serverConfig(opts);
     // Validate before anything starts.
-    for (const f of ['dns-bind', 'http-bind', 'https-bind']) hostPort(opts, f);
+    for (const f of ['dns-bind', 'http-bind', 'https-bind']) bindFlag(opts, f, false);
     if (opts.string('pods') !== 'simulated') throw new UsageError(`invalid --pods "${opts.string('pods')}": only "simulated" is available`);
     if (opts.int('nodes') < 0 || opts.int('nodes') > 5000) throw new UsageError('--nodes must be between 0 and 5000');
     const parts: Part[] = [];
@@ -155,7 +148,7 @@ export const command: Command = {
     }
     const serving = [`API server on ${running.url}`];
     for (const [flag, what] of [['dns-bind', 'cluster DNS'], ['http-bind', 'ingress HTTP'], ['https-bind', 'ingress HTTPS']] as const)
-      if (hostPort(opts, flag)) serving.push(`${what} on ${opts.string(flag)}`);
+      if (bindFlag(opts, flag, false)) serving.push(`${what} on ${opts.string(flag)}`);
     process.stdout.write(
       `kubeplane is up: ${serving.join(', ')}\n\n` +
         `Point kubectl at it:\n  export KUBECONFIG=${running.kubeconfigPath}\n  kubectl get ns\n\nPress Ctrl-C to stop.\n`,

@@ -188,7 +188,7 @@ describe('kubeplane trace (built CLI)', () => {
 describe('unnamed ports and external IPs', () => {
   it('names the Service port as ServicePortName does and tells ExternalIP from ClusterIP, in both modes', async () => {
     const unnamed = join(dir, 'unnamed.json');
-    const [svcObj, slice] = svc('web', '172.30.0.50', { type: 'NodePort', externalIPs: ['192.168.5.5'] }, [LOCAL_EP], 30080) as [{ spec: { ports: { name?: string }[] } }, { ports: { name?: string }[] }];
+    const [svcObj, slice] = svc('web', '172.30.0.50', { type: 'NodePort', externalIPs: ['192.168.5.5'] }, [LOCAL_EP], 30080) as unknown as [{ spec: { ports: { name?: string }[] } }, { ports: { name?: string }[] }];
     delete svcObj.spec.ports[0]!.name;
     slice.ports[0]!.name = '';
     writeFileSync(unnamed, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [svcObj, slice] }));
