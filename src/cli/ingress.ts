@@ -6,7 +6,8 @@ import { ApiStatusWriter, publishAddresses } from '../ingress/status.js';
 import cluster from 'node:cluster';
 import { ObjectsFileError, readObjectsFile } from '../api/objects-file.js';
 import { runIngressWorkers } from '../ingress/workers.js';
-import { IngressController } from '../ingress/setup.js';
+import { eventSink, IngressController } from '../ingress/setup.js';
+import { EventRecorder } from '../client/events.js';
 import { CONTROLLER_NAME } from '../ingress/routes.js';
 import { bindFlag } from './bind.js';
 import { logger } from '../observability/log.js';
@@ -63,6 +64,7 @@ export const command: Command = {
         metricsBind: withMetrics ? metricsBind : undefined,
         defaultBackendService: nsName(opts, 'default-backend-service'),
         defaultCertificate: nsName(opts, 'default-ssl-certificate'),
+        events: source.client ? eventSink(new EventRecorder(source.client, 'kubeplane-ingress')) : undefined,
         // Status is written by the single-process controller only, while it holds the Lease.
         status: withMetrics && source.client && published.length > 0 ? new ApiStatusWriter(source.client, { isLeader: () => leading }) : undefined,
         publishAddresses: published.length > 0 ? published : undefined,

@@ -63,7 +63,8 @@ async function startIngress(opts: Options, kubeconfig: string): Promise<Part | u
   const httpBind = bindFlag(opts, 'http-bind', false);
   const httpsBind = bindFlag(opts, 'https-bind', false);
   if (!httpBind && !httpsBind) return undefined;
-  const { IngressController } = await import('../ingress/setup.js');
+  const { eventSink, IngressController } = await import('../ingress/setup.js');
+  const { EventRecorder } = await import('../client/events.js');
   const { CONTROLLER_NAME } = await import('../ingress/routes.js');
   const { ApiStatusWriter } = await import('../ingress/status.js');
   const { connect } = await import('../client/connect.js');
@@ -90,6 +91,7 @@ async function startIngress(opts: Options, kubeconfig: string): Promise<Part | u
     httpBind,
     httpsBind,
     status: new ApiStatusWriter(conn.client, { isLeader: () => true }),
+    events: eventSink(new EventRecorder(conn.client, 'kubeplane-ingress')),
     publishAddresses: [/^[0-9.:]+$/.test(address) ? { ip: address } : { hostname: address }],
   });
   await controller.start();

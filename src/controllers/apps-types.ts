@@ -1,7 +1,7 @@
 // The apps/v1 and events shapes the controllers read and write. They live here rather than
 // in api/types.ts because only the controller-manager, the scheduler and the node agent use them.
 
-import type { Condition, KubeObject, ObjectMeta, ObjectReference, PodSpec } from '../api/types.js';
+import type { Condition, KubeObject, ObjectMeta, PodSpec } from '../api/types.js';
 import type { MetaLabelSelector } from '../api/selectors.js';
 
 export interface PodTemplateSpec {
@@ -68,15 +68,4 @@ export interface DaemonSet extends KubeObject {
 }
 
 /** core/v1 Event, as `kubectl describe` and `kubectl get events` read it. */
-export interface KubeEvent extends KubeObject {
-  involvedObject: ObjectReference;
-  reason: string;
-  message: string;
-  type: 'Normal' | 'Warning';
-  source?: { component?: string; host?: string };
-  firstTimestamp?: string;
-  lastTimestamp?: string;
-  count?: number;
-  reportingComponent?: string;
-  reportingInstance?: string;
-}
+export type { KubeEvent } from '../client/events.js';

@@ -2,14 +2,12 @@
 // and the run loop (wait for the caches, then drain a work queue until stopped).
 
 import type { KubeObject, OwnerReference } from '../api/types.js';
-import { resourceFor } from '../api/resources.js';
 import type { ApiInformerFactory } from '../client/api-informers.js';
 import type { Informer } from '../client/informer.js';
 import type { RestClient } from '../client/rest.js';
 import { isConflict } from '../client/errors.js';
 import { logger, type Logger } from '../observability/log.js';
 import { runWorkers, WorkQueue } from './queue.js';
-import type { KubeEvent } from './apps-types.js';
 
 export const OWNER_UID_INDEX = 'ownerUID';
 export const CONTROLLER_UID_INDEX = 'controllerUID';
@@ -91,40 +89,5 @@ export abstract class QueueController implements Controller {
   }
 }
 
-const events = resourceFor('', 'events')!;
-
-/** Writes core/v1 Events, never blocking or failing the caller (as client-go's recorder). */
-export class EventRecorder {
-  private inFlight = 0;
-  constructor(
-    private readonly client: RestClient,
-    private readonly component: string,
-    /** events beyond this many in flight are dropped rather than queued without bound */
-    private readonly maxInFlight = 256,
-  ) {}
-
-  record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    if (this.inFlight >= this.maxInFlight) return;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const ns = obj.metadata.namespace || 'default';
-    const ev: KubeEvent = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${obj.metadata.name}.${(Date.now() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`, namespace: ns },
-      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion },
-      reason,
-      message,
-      type,
-      source: { component: this.component },
-      reportingComponent: this.component,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
-    this.inFlight++;
-    this.client
-      .create(events, ev)
-      .catch((err) => logger('events').v(2, 'Could not write event', { reason, err: String(err) }))
-      .finally(() => this.inFlight--);
-  }
-}
+import { EventRecorder } from '../client/events.js';
+export { EventRecorder };

@@ -34,9 +34,14 @@ export interface IngressOptions {
   events?: RejectionSink;
 }
 
-/** Something a rejected Ingress is reported to (an Event recorder later; the log now). */
+/** Where a rejected Ingress is reported besides the log: a Warning Event on it, with an API server. */
 export interface RejectionSink {
-  rejected(ingress: string, reason: string): void;
+  rejected(ingress: Ingress, reason: string): void;
+}
+
+/** Reports rejections as Warning Events (reason "Rejected") through an EventRecorder. */
+export function eventSink(recorder: { record(obj: KubeObject, type: 'Warning', reason: string, message: string): void }): RejectionSink {
+  return { rejected: (ing, reason) => recorder.record({ ...ing, apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' }, 'Warning', 'Rejected', reason) };
 }
 
 /**
@@ -154,7 +159,7 @@ export class IngressController {
       this.rejected.set(key, err.message);
       this.metrics.rejected.set(this.rejected.size);
       log.warn('Rejected Ingress', { ingress: key, reason: err.message });
-      this.opts.events?.rejected(key, err.message);
+      this.opts.events?.rejected(ing, err.message);
     }
     this.scheduleRebuild();
   }

@@ -78,4 +78,20 @@ describeE2E('kubeplane up cluster', { commands: ['kubectl', 'dig'] }, () => {
     const address = await waitFor(async () => (await ok(['get', 'ingress', 'site', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])).trim(), { what: 'ingress status', timeoutMs: 20_000 });
     expect(address).toBe('127.0.0.1');
   }, 60_000);
+
+  it('rejects an Ingress with an invalid annotation with a Warning Event, and keeps serving the rest', async () => {
+    await ok(['create', 'ingress', 'bad', '--class=kubeplane', '--rule=bad.example/=empty:80', '--annotation=nginx.ingress.kubernetes.io/ssl-redirect=maybe']);
+    const ev = await waitFor(async () => {
+      const list = JSON.parse(await ok(['get', 'events', '--field-selector', 'involvedObject.name=bad,involvedObject.kind=Ingress', '-o', 'json'])) as { items: { type: string; reason: string; message: string }[] };
+      return list.items[0];
+    }, { what: 'Warning event', timeoutMs: 20_000 });
+    expect(ev).toMatchObject({ type: 'Warning', reason: 'Rejected' });
+    expect(ev.message).toContain('nginx.ingress.kubernetes.io/ssl-redirect: "maybe" is not a boolean');
+    const bad = await request(`http://127.0.0.1:${httpPort}/`, { headers: { host: 'bad.example' } });
+    await bad.body.dump();
+    expect(bad.statusCode).toBe(404);
+    const good = await request(`http://127.0.0.1:${httpPort}/`, { headers: { host: 'site.example' } });
+    await good.body.dump();
+    expect(good.statusCode).toBe(503);
+  }, 60_000);
 });

@@ -53,7 +53,7 @@ async function start(writer: IngressStatusWriter, rejected: string[]): Promise<I
     selection: { ingressClass: 'kubeplane', controllerName: 'kubeplane.io/ingress', watchWithoutClass: false },
     status: writer,
     publishAddresses: publishAddresses(['192.0.2.10']),
-    events: { rejected: (ing, reason) => rejected.push(`${ing}: ${reason}`) },
+    events: { rejected: (ing, reason) => rejected.push(`${ing.metadata.namespace}/${ing.metadata.name}: ${reason}`) },
   });
   controllers.push(c);
   await c.start();
