@@ -247,7 +247,7 @@ describe('API protocol', () => {
     expect(refused.status).toBe(403);
     expect(refused.json.message).toContain('unable to create new content in namespace doomed because it is being terminated');
     await api('PATCH', '/api/v1/namespaces/doomed/configmaps/held', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
-    for (let i = 0; i < 50 && (await api('GET', '/api/v1/namespaces/doomed')).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && (await api('GET', '/api/v1/namespaces/doomed')).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
     expect((await api('GET', '/api/v1/namespaces/doomed')).status).toBe(404);
     expect((await api('POST', '/api/v1/namespaces/doomed/configmaps', cm('x', {}, 'doomed'))).status).toBe(404);
     expect((await api('DELETE', '/api/v1/namespaces/default')).status).toBe(403);
