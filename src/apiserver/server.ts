@@ -15,9 +15,9 @@ import { encodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/index.js';
 import { ApplyConflictError, PatchError, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply } from './patch/index.js';
 import { toTable } from './table.js';
 import type { Authenticator, UserInfo } from './auth.js';
-import { ApiError, badRequest, internalError, invalidParameter, methodNotSupported, notAcceptable, pathNotFound, unauthorized, unsupportedMediaType } from './errors.js';
+import { ApiError, badRequest, invalidParameter, methodNotSupported, notAcceptable, pathNotFound, unauthorized, unsupportedMediaType } from './errors.js';
 import { TABLE_CONTENT_TYPE, checkBodyKind, decodeObjectBody, mediaType, negotiate, parseResourcePath, pruneFields, readBody, type ResourcePath, type ResponseFormat } from './request.js';
-import { Registry, nowRFC3339, type DeleteOptions, type ListQuery } from './registry/registry.js';
+import { Registry, nowRFC3339, storageToApiError, type DeleteOptions, type ListQuery } from './registry/registry.js';
 import { ServiceAllocator, type PortRange, type ServiceCIDR } from './registry/services.js';
 import type { Store } from './storage/interface.js';
 import { serveWatch, type EventEncoder, type EventType } from './watch.js';
@@ -94,7 +94,9 @@ export class ApiServer {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((e) => {
         if (!(e instanceof ApiError) || e.code >= 500) log.error('request failed', e, { method: req.method, url: req.url });
-        sendStatus(res, e instanceof ApiError ? e : internalError(e));
+        // a store failure outside the registry's own mapping (e.g. the namespace lookup) is
+        // still an outage or a full disk, not a 500
+        sendStatus(res, storageToApiError(e));
       });
     };
     this.server = this.opts.tls ? createHttpsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, handler) : createHttpServer(handler);

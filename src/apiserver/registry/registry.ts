@@ -70,7 +70,9 @@ export function storageToApiError(err: unknown): ApiError {
   if (err instanceof StorageError) {
     if (err.code === 'Compacted') return expired(`The resourceVersion for the provided list is too old.`);
     if (err.code === 'FutureRevision') return tooLargeResourceVersion(0, err.detail?.currentRevision ?? 0);
-    if (err.code === 'Unavailable' || err.code === 'NoSpace') return new ApiError(503, 'ServiceUnavailable', `storage unavailable: ${err.message}`);
+    if (err.code === 'Unavailable') return new ApiError(503, 'ServiceUnavailable', `storage unavailable: ${err.message}`);
+    // a full disk does not heal by retrying: 507, not 503, so clients do not hammer it
+    if (err.code === 'NoSpace') return new ApiError(507, 'InsufficientStorage', `storage is full: ${err.message}`);
   }
   return internalError(err);
 }
