@@ -1,12 +1,13 @@
 // `kubeplane up`: a one-process cluster for developers and CI: the API server (bound to
 // 127.0.0.1, state in ./.kubeplane) and, talking to it through its own kubeconfig exactly as
-// they would on a real cluster, the controller-manager, the scheduler, simulated nodes whose
-// pods run like kwok's, cluster DNS and the ingress controller. Each part stops in reverse
-// order on SIGTERM/SIGINT.
+// they would on a real cluster, the controller-manager, the scheduler, nodes (simulated: pods
+// run like kwok's; --pods=netns: pods are processes in network namespaces), cluster DNS and
+// the ingress controller. Each part stops in reverse order on SIGTERM/SIGINT.
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
 import { bindFlag } from './bind.js';
 import { apiserverFlags, serverConfig, startServer } from './apiserver.js';
+import { join } from 'node:path';
 import { logger } from '../observability/log.js';
 
 const log = logger('up');
@@ -40,6 +41,19 @@ async function startDns(opts: Options, kubeconfig: string): Promise<Part | undef
   };
 }
 
+function validateNetnsFlags(opts: Options): void {
+  if (process.getuid?.() !== 0) throw new UsageError('--pods=netns needs root (it creates network namespaces)');
+  const prefix = opts.string('netns-prefix');
+  // Link and namespace names are built from it; keep them short and shell-safe.
+  if (!/^[a-z][a-z0-9]{0,11}$/.test(prefix)) throw new UsageError(`invalid --netns-prefix "${prefix}": want 1-12 lowercase letters and digits, starting with a letter`);
+  const cidr = opts.string('netns-node-cidr');
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) < 8 || Number(m[5]) > 28) throw new UsageError(`invalid --netns-node-cidr "${cidr}": want an IPv4 CIDR between /8 and /28`);
+  if (2 ** (32 - Number(m[5])) - 12 < opts.int('nodes')) throw new UsageError(`--netns-node-cidr ${cidr} is too small for ${opts.int('nodes')} nodes`);
+  const mode = opts.string('netns-proxy-mode');
+  if (mode !== 'iptables' && mode !== 'nftables') throw new UsageError(`invalid --netns-proxy-mode "${mode}": want iptables or nftables`);
+}
+
 async function startControlPlane(opts: Options, kubeconfig: string): Promise<Part[]> {
   const { loadClientConfig } = await import('../client/config.js');
   const { startControllerManager } = await import('../controllers/manager.js');
@@ -51,7 +65,22 @@ async function startControlPlane(opts: Options, kubeconfig: string): Promise<Par
   const sched = await startScheduler({ client, leaderElect: false });
   parts.push({ name: 'scheduler', stop: () => sched.stop() });
   const n = opts.int('nodes');
-  if (n > 0) {
+  if (n > 0 && opts.string('pods') === 'netns') {
+    const { startNetnsNodes } = await import('../node/netns/agent.js');
+    const upstream = opts.list('upstream');
+    const nodes = await startNetnsNodes({
+      client,
+      nodes: n,
+      prefix: opts.string('netns-prefix'),
+      nodeCIDR: opts.string('netns-node-cidr'),
+      stateDir: opts.optionalString('netns-state-dir') ?? join(opts.string('data-dir'), 'netns'),
+      clusterDomain: opts.string('cluster-domain'),
+      dataPlane: opts.bool('netns-data-plane')
+        ? { kubeconfig, clusterCIDR: opts.string('cluster-cidr'), proxyMode: opts.string('netns-proxy-mode') as 'iptables' | 'nftables', upstream }
+        : undefined,
+    });
+    parts.push({ name: 'nodes', stop: () => nodes.stop() });
+  } else if (n > 0) {
     const { startSimulatedNodes } = await import('../node/simulated.js');
     const nodes = await startSimulatedNodes({ client, nodes: n, namePrefix: 'kubeplane-node-' });
     parts.push({ name: 'nodes', stop: () => nodes.stop() });
@@ -118,13 +147,20 @@ export const command: Command = {
     { name: 'https-bind', type: 'string', default: '127.0.0.1:8443', help: 'address of the ingress controller\'s HTTPS listener ("off" disables it)' },
     { name: 'cluster-cidr', type: 'string', default: '10.244.0.0/16', help: 'pod network; each node gets a /24 of it' },
     { name: 'nodes', type: 'int', default: 1, help: 'simulated nodes to register (pods on them are marked Running and Ready, like kwok)' },
-    { name: 'pods', type: 'string', default: 'simulated', help: 'how bound pods run: simulated (netns is not available yet)' },
+    { name: 'pods', type: 'string', default: 'simulated', help: 'how bound pods run: simulated (marked Running, like kwok) or netns (root: network namespaces and real processes)' },
+    { name: 'netns-prefix', type: 'string', default: 'kp', help: '(--pods=netns) prefix of every namespace made; leftovers with it are removed at start' },
+    { name: 'netns-node-cidr', type: 'string', default: '192.168.100.0/24', help: '(--pods=netns) the node network; node K gets host address 10+K' },
+    { name: 'netns-state-dir', type: 'string', help: '(--pods=netns) container logs, API relay socket, proxy state (default <data-dir>/netns)' },
+    { name: 'netns-data-plane', type: 'bool', default: true, help: '(--pods=netns) run `kubeplane node` (Service proxy and DNS on :53) in every node namespace' },
+    { name: 'netns-proxy-mode', type: 'string', default: 'iptables', help: '(--pods=netns) proxy mode of the node data plane: iptables or nftables' },
   ],
   async run(opts) {
     const cfg = serverConfig(opts);
     // Validate before anything starts.
     for (const f of ['dns-bind', 'http-bind', 'https-bind']) bindFlag(opts, f, false);
-    if (opts.string('pods') !== 'simulated') throw new UsageError(`invalid --pods "${opts.string('pods')}": only "simulated" is available`);
+    const podsMode = opts.string('pods');
+    if (podsMode !== 'simulated' && podsMode !== 'netns') throw new UsageError(`invalid --pods "${podsMode}": want simulated or netns`);
+    if (podsMode === 'netns') validateNetnsFlags(opts);
     if (opts.int('nodes') < 0 || opts.int('nodes') > 5000) throw new UsageError('--nodes must be between 0 and 5000');
     const parts: Part[] = [];
     const stopAll = async (): Promise<void> => {

@@ -1,0 +1,429 @@
+// The netns node agent (`kubeplane up --pods=netns`): registers N Nodes, builds their network
+// namespaces (network.ts) and plays the kubelet for every pod bound to them: a pod namespace
+// with an IP from the node's podCIDR, its containers as processes (sandbox.ts), status written
+// through pods/status, and on deletion SIGTERM, the grace period, SIGKILL, the namespace
+// removed and the pod object deleted for good. In each node namespace a helper process
+// (helper.ts) dials probes and relays the API server, and optionally `kubeplane node` runs
+// the Service proxy and cluster DNS there, so pods resolve and reach Services.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Condition, KubeObject, Node, Pod } from '../../api/types.js';
+import { resourceFor } from '../../api/resources.js';
+import { ApiInformerFactory } from '../../client/api-informers.js';
+import type { ClientConfig } from '../../client/config.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.js';
+import { RestClient } from '../../client/rest.js';
+import { hostInCIDR } from '../../controllers/nodeipam/cidr-set.js';
+import { runWorkers, WorkQueue } from '../../controllers/queue.js';
+import { logger } from '../../observability/log.js';
+import { NodeHelper } from './helper-client.js';
+import { Fabric, removeLeftovers, type NodeNet } from './network.js';
+import { PodSandbox } from './sandbox.js';
+
+const log = logger('netns-node');
+const nodesResource = resourceFor('', 'nodes')!;
+const podsResource = resourceFor('', 'pods')!;
+const NODE_NAME_INDEX = 'nodeName';
+const DEFAULT_CAPACITY = { cpu: '32', memory: '256Gi', pods: '110' };
+
+export interface NetnsDataPlane {
+  /** the kubeconfig `kubeplane node` reads (its server is reached through the relay) */
+  kubeconfig: string;
+  clusterCIDR: string;
+  proxyMode: 'iptables' | 'nftables';
+  /** resolvers for names outside the cluster zone, as seen from inside the node namespace */
+  upstream: string[];
+}
+
+export interface NetnsNodesOptions {
+  client: ClientConfig;
+  nodes: number;
+  /** every namespace name starts with `${prefix}-` */
+  prefix: string;
+  /** node network; node K has host address 10+K */
+  nodeCIDR: string;
+  /** logs, the API relay socket, the proxy's state */
+  stateDir: string;
+  clusterDomain: string;
+  namePrefix?: string;
+  capacity?: Record<string, string>;
+  dataPlane?: NetnsDataPlane;
+}
+
+export interface RunningNetnsNodes {
+  nodeNames(): string[];
+  /** the network namespace of a node */
+  nodeNamespace(name: string): string | undefined;
+  /** the network namespace a pod's containers run in */
+  podNamespace(namespace: string, name: string): string | undefined;
+  addNode(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+interface OurNode {
+  name: string;
+  net: NodeNet;
+  helper: NodeHelper;
+  dataPlane?: ChildProcess;
+  network?: Promise<void>;
+  usedHosts: Set<number>;
+}
+
+interface PodRecord {
+  uid: string;
+  node: OurNode;
+  sandbox: PodSandbox;
+  podNs: string;
+  host?: number;
+  /** the pod namespace is ours to delete (not hostNetwork) */
+  ownNs: boolean;
+  terminating?: Promise<void>;
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A sibling entry point, as dist/ (.js) or under tsx (.ts). */
+function entryPoint(rel: string): string[] {
+  const here = fileURLToPath(import.meta.url);
+  const ext = extname(here);
+  const path = resolve(dirname(here), `${rel}${ext}`);
+  return ext === '.ts' ? ['--import', 'tsx', path] : [path];
+}
+
+/** Serves a Unix socket that pipes every connection to the API server's TCP address. */
+function startApiRelay(socket: string, server: string): Promise<Server> {
+  const url = new URL(server);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  rmSync(socket, { force: true });
+  const srv = createServer((client) => {
+    const upstream = createConnection({ host, port });
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+    client.on('close', close);
+    upstream.on('close', close);
+  });
+  return new Promise((res, rej) => {
+    srv.once('error', rej);
+    srv.listen(socket, () => res(srv));
+  });
+}
+
+export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningNetnsNodes> {
+  opts = { ...opts, stateDir: resolve(opts.stateDir) };
+  const client = new RestClient(opts.client, { userAgent: 'kubeplane-netns-node' });
+  const namePrefix = opts.namePrefix ?? 'kubeplane-node-';
+  mkdirSync(opts.stateDir, { recursive: true });
+  const leftovers = await removeLeftovers(opts.prefix);
+  if (leftovers.length) log.info('Removed namespaces a previous run left', { namespaces: leftovers });
+  const fabric = new Fabric(opts.prefix, opts.nodeCIDR);
+  const apiURL = new URL(opts.client.server);
+  const relaySocket = join(opts.stateDir, 'api.sock');
+  const relay = await startApiRelay(relaySocket, opts.client.server);
+  const ours = new Map<string, OurNode>();
+  const records = new Map<string, PodRecord>();
+  let stopping = false;
+
+  const factory = new ApiInformerFactory(client);
+  const pods = factory.informerFor<Pod>('', 'pods');
+  const nodes = factory.informerFor<Node>('', 'nodes');
+  pods.addIndexer(NODE_NAME_INDEX, (p) => (p.spec.nodeName ? [p.spec.nodeName] : []));
+  const queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 5000 });
+  const podKey = (p: KubeObject) => `${p.metadata.namespace}/${p.metadata.name}`;
+  const onPod = (p: Pod) => {
+    if ((p.spec.nodeName && ours.has(p.spec.nodeName)) || records.has(podKey(p))) queue.add(podKey(p));
+  };
+  pods.addEventHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: (p) => records.has(podKey(p)) && queue.add(podKey(p)) });
+  const onNode = (n: Node) => {
+    const node = ours.get(n.metadata.name!);
+    if (node && n.spec?.podCIDR && !node.network) node.network = setupPodNetwork(node, n.spec.podCIDR);
+  };
+  nodes.addEventHandler({ onAdd: onNode, onUpdate: (_o, n) => onNode(n) });
+
+  async function setupPodNetwork(node: OurNode, podCIDR: string): Promise<void> {
+    try {
+      await fabric.setPodCIDR(node.net.index, podCIDR);
+      log.info('Node pod network ready', { node: node.name, podCIDR, gateway: node.net.gateway });
+      for (const p of pods.byIndex(NODE_NAME_INDEX, node.name)) queue.add(podKey(p));
+    } catch (err) {
+      log.error('Setting up the pod network failed', err, { node: node.name, podCIDR });
+      node.network = undefined;
+    }
+  }
+
+  function allocateHost(node: OurNode): number | undefined {
+    // .1 is the node's gateway on cbr0; pods start at .2.
+    for (let h = 2; hostInCIDR(node.net.podCIDR!, h); h++) {
+      if (node.usedHosts.has(h)) continue;
+      node.usedHosts.add(h);
+      return h;
+    }
+    return undefined;
+  }
+
+  function resolvConf(pod: Pod, node: OurNode): string | undefined {
+    const policy = (pod.spec as { dnsPolicy?: string }).dnsPolicy ?? 'ClusterFirst';
+    if (policy !== 'ClusterFirst' && policy !== 'ClusterFirstWithHostNet') return undefined;
+    if (pod.spec.hostNetwork && policy === 'ClusterFirst') return undefined;
+    const zone = opts.clusterDomain;
+    return `nameserver ${node.net.gateway}\nsearch ${pod.metadata.namespace}.svc.${zone} svc.${zone} ${zone}\noptions ndots:5\n`;
+  }
+
+  async function createSandbox(key: string, pod: Pod, node: OurNode): Promise<PodRecord | undefined> {
+    const logDir = join(opts.stateDir, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+    let podNs = node.net.ns;
+    let podIP = node.net.ip;
+    let host: number | undefined;
+    const ownNs = !pod.spec.hostNetwork;
+    if (ownNs) {
+      host = allocateHost(node);
+      if (host === undefined) throw new Error(`node ${node.name} has no free address in ${node.net.podCIDR}`);
+      podIP = hostInCIDR(node.net.podCIDR!, host)!;
+      try {
+        podNs = (await fabric.addPod(node.net.index, podIP)).ns;
+      } catch (err) {
+        node.usedHosts.delete(host);
+        throw err;
+      }
+      const conf = resolvConf(pod, node);
+      if (conf) fabric.writeResolvConf(podNs, conf);
+    }
+    const sandbox = new PodSandbox({ pod, podNs, podIP, hostIP: node.net.ip, helper: node.helper, logDir, onChange: () => queue.add(key) });
+    const rec: PodRecord = { uid: pod.metadata.uid!, node, sandbox, podNs, host, ownNs };
+    records.set(key, rec);
+    sandbox.start();
+    log.v(2, 'Pod sandbox started', { pod: key, node: node.name, podIP, netns: podNs });
+    return rec;
+  }
+
+  async function removeSandbox(key: string, rec: PodRecord, graceSeconds: number): Promise<void> {
+    rec.terminating ??= rec.sandbox.terminate(graceSeconds);
+    await rec.terminating;
+    if (rec.ownNs) await fabric.removePod(rec.podNs);
+    if (rec.host !== undefined) rec.node.usedHosts.delete(rec.host);
+    if (records.get(key) === rec) records.delete(key);
+  }
+
+  function condition(pod: Pod, type: string, status: 'True' | 'False', reason?: string): Condition {
+    const prev = pod.status?.conditions?.find((c) => c.type === type);
+    return { type, status, ...(reason ? { reason } : {}), lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now() } as Condition;
+  }
+
+  async function writeStatus(pod: Pod, rec: PodRecord): Promise<void> {
+    const s = rec.sandbox.status();
+    const ready = s.ready ? 'True' : 'False';
+    const podIP = rec.sandbox.opts.podIP;
+    const hostIP = rec.node.net.ip;
+    const status: Pod['status'] = {
+      ...(pod.status ?? {}),
+      phase: s.phase,
+      conditions: [
+        condition(pod, 'PodReadyToStartContainers', 'True'),
+        condition(pod, 'Initialized', 'True'),
+        condition(pod, 'Ready', ready, ready === 'True' ? undefined : 'ContainersNotReady'),
+        condition(pod, 'ContainersReady', ready, ready === 'True' ? undefined : 'ContainersNotReady'),
+        condition(pod, 'PodScheduled', 'True'),
+      ],
+      hostIP,
+      hostIPs: [{ ip: hostIP }],
+      podIP,
+      podIPs: [{ ip: podIP }],
+      startTime: pod.status?.startTime ?? rec.sandbox.startTime,
+      containerStatuses: s.containerStatuses,
+    };
+    const same = (a: Pod['status'], b: Pod['status']) =>
+      JSON.stringify([a?.phase, a?.podIP, a?.hostIP, a?.conditions?.map((c) => [c.type, c.status]), a?.containerStatuses]) ===
+      JSON.stringify([b?.phase, b?.podIP, b?.hostIP, b?.conditions?.map((c) => [c.type, c.status]), b?.containerStatuses]);
+    if (same(pod.status, status)) return;
+    try {
+      await client.update<Pod>(podsResource, { ...pod, status }, { subresource: 'status' });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err; // a conflict retries against the fresher object
+    }
+  }
+
+  async function sync(key: string): Promise<void> {
+    if (stopping) return;
+    const pod = pods.get(key);
+    let rec = records.get(key);
+    if (rec && (!pod || pod.metadata.uid !== rec.uid)) {
+      // Gone from the API (force-deleted, or replaced by a new pod of the same name).
+      await removeSandbox(key, rec, 0);
+      rec = undefined;
+      if (pod) queue.add(key);
+      return;
+    }
+    if (!pod) return;
+    const node = pod.spec.nodeName ? ours.get(pod.spec.nodeName) : undefined;
+    if (!node) return;
+    if (pod.metadata.deletionTimestamp) {
+      if (rec) {
+        rec.sandbox.updatePod(pod);
+        const grace = pod.metadata.deletionGracePeriodSeconds ?? rec.sandbox.gracePeriodSeconds();
+        if (!rec.terminating) {
+          rec.terminating = rec.sandbox.terminate(grace);
+          void rec.terminating.then(() => queue.add(key));
+        }
+        if (!rec.sandbox.allExited()) return writeStatus(pod, rec);
+        await removeSandbox(key, rec, 0);
+      }
+      try {
+        await client.delete(podsResource, pod.metadata.name!, { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+      return;
+    }
+    if (!rec) {
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') return;
+      if (!node.net.podCIDR && !pod.spec.hostNetwork) return; // the node's podCIDR brings the pod back
+      rec = await createSandbox(key, pod, node);
+      if (!rec) return;
+    } else rec.sandbox.updatePod(pod);
+    await writeStatus(pod, rec);
+  }
+
+  async function register(index: number): Promise<OurNode> {
+    const name = `${namePrefix}${index}`;
+    const net = await fabric.addNode(index);
+    const helper = new NodeHelper({ ns: net.ns, relay: { listen: `${apiURL.hostname.replace(/^\[|\]$/g, '')}:${apiURL.port || 443}`, socket: relaySocket } });
+    await helper.start();
+    const node: OurNode = { name, net, helper, usedHosts: new Set() };
+    ours.set(name, node);
+    const labels: Record<string, string> = { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubeplane.io/sandbox': 'netns' };
+    let obj: Node;
+    try {
+      obj = await client.create<Node>(nodesResource, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: {} });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      obj = await client.get<Node>(nodesResource, name);
+    }
+    const capacity = { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}) };
+    const ts = now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        obj = await client.update<Node>(
+          nodesResource,
+          {
+            ...obj,
+            status: {
+              capacity,
+              allocatable: capacity,
+              addresses: [
+                { type: 'InternalIP', address: net.ip },
+                { type: 'Hostname', address: name },
+              ],
+              conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastTransitionTime: ts, lastHeartbeatTime: ts } as Condition],
+              nodeInfo: { kubeletVersion: 'v1.32.0-kubeplane-netns', operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'netns://1', kernelVersion: '', osImage: 'netns', machineID: '', systemUUID: '', bootID: '', kubeProxyVersion: '' },
+            },
+          },
+          { subresource: 'status' },
+        );
+        break;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        obj = await client.get<Node>(nodesResource, name);
+      }
+    }
+    if (opts.dataPlane) node.dataPlane = startDataPlane(node, opts.dataPlane);
+    // The informer may have seen the podCIDR before the node was ours.
+    const seen = nodes.get(name) ?? obj;
+    if (seen.spec?.podCIDR) onNode(seen);
+    return node;
+  }
+
+  function startDataPlane(node: OurNode, dp: NetnsDataPlane): ChildProcess {
+    const dir = join(opts.stateDir, 'nodes', node.name);
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(join(dir, 'kubeplane-node.log'), 'a');
+    const args = ['netns', 'exec', node.net.ns, process.execPath, ...entryPoint('../../cli/main'), 'node',
+      '--kubeconfig', dp.kubeconfig, '--node-name', node.name, '--node-ip', node.net.ip, '--proxy-mode', dp.proxyMode, '--cluster-cidr', dp.clusterCIDR,
+      '--state-dir', join(dir, 'proxy'), '--iptables-min-sync-period', '100ms',
+      '--dns-bind', '0.0.0.0:53', '--cluster-domain', opts.clusterDomain, ...(dp.upstream.length ? ['--upstream', dp.upstream.join(',')] : []),
+      '--ingress=false'];
+    try {
+      const child = spawn('ip', args, { stdio: ['ignore', fd, fd] });
+      child.on('error', (err) => log.error('kubeplane node failed to start', err, { node: node.name }));
+      child.on('exit', (code, signal) => {
+        if (!stopping) log.warn('kubeplane node exited', { node: node.name, code, signal, log: join(dir, 'kubeplane-node.log') });
+      });
+      return child;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  const stopAll = async () => {
+    stopping = true;
+    queue.shutDown();
+    await workers;
+    await factory.stop();
+    // Pods first (their processes, short grace), then the node processes, then the namespaces.
+    await Promise.all([...records.values()].map((r) => r.sandbox.terminate(1).catch(() => undefined)));
+    records.clear();
+    // The node processes stop together; the namespaces go right after, so nothing they
+    // leave behind (rules, sockets) outlives them.
+    await Promise.all(
+      [...ours.values()].map(async (n) => {
+        await n.helper.stop();
+        const dp = n.dataPlane;
+        if (!dp || dp.exitCode !== null || dp.signalCode !== null) return;
+        await new Promise<void>((res) => {
+          const t = setTimeout(() => dp.kill('SIGKILL'), 3000);
+          dp.once('exit', () => {
+            clearTimeout(t);
+            res();
+          });
+          dp.kill('SIGTERM');
+        });
+      }),
+    );
+    await fabric.destroy();
+    await new Promise<void>((res) => relay.close(() => res()));
+    rmSync(relaySocket, { force: true });
+    await client.close();
+  };
+
+  let workers: Promise<void> = Promise.resolve();
+  try {
+    await fabric.create();
+    await factory.start();
+    for (let i = 0; i < opts.nodes; i++) await register(i);
+    await Promise.all([pods.synced(), nodes.synced()]);
+    workers = runWorkers(queue, 8, sync, (key, err) =>
+      // A conflict only means a fresher pod is on its way: the retry uses it.
+      isConflict(err) ? log.v(2, 'Pod status conflict, will retry', { pod: key }) : log.warn('Pod sync failed, will retry', { pod: key, err: String(err) }),
+    );
+    for (const n of ours.values()) {
+      const seen = nodes.get(n.name);
+      if (seen) onNode(seen);
+      for (const p of pods.byIndex(NODE_NAME_INDEX, n.name)) queue.add(podKey(p));
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  log.info('netns nodes running', { nodes: [...ours.keys()], prefix: opts.prefix, stateDir: opts.stateDir });
+
+  return {
+    nodeNames: () => [...ours.keys()],
+    nodeNamespace: (name) => ours.get(name)?.net.ns,
+    podNamespace: (namespace, name) => records.get(`${namespace}/${name}`)?.podNs,
+    async addNode() {
+      return (await register(ours.size)).name;
+    },
+    stop: stopAll,
+  };
+}

@@ -1,0 +1,152 @@
+// A real N-node cluster for a test: `kubeplane up --pods=netns` as a child process (root).
+//
+//   import { startNetnsCluster } from '../../helpers/netns-up.js';
+//   describeE2E('my area', NETNS_CLUSTER_NEEDS, () => {
+//     let c: NetnsCluster;
+//     beforeAll(async () => { c = await startNetnsCluster({ nodes: 2, tag: 'myarea' }); }, 60_000);
+//     afterAll(async () => { await c?.stop(); });   // throws if a namespace with its prefix is left
+//     it('...', async () => {
+//       await c.kubectlOk(['create', 'deployment', ...]);
+//       await c.execInPod('web-abc', ['curl', '-s', 'http://10.244.0.2:8080/']);   // runs inside the pod's netns
+//       await c.execInNode('kubeplane-node-0', ['iptables-save']);                    // inside a node's netns
+//     });
+//   });
+//
+// Nodes are named kubeplane-node-<K>; their namespaces `<prefix>-node-<K>`, pods' `<prefix>-pod-<N>`
+// (a pod's containerID is netns://<its namespace>/<container>/<pid>). Each node namespace runs
+// `kubeplane node` (Service proxy + DNS on :53, pods' nameserver) unless dataPlane: false.
+// Container output lands in <dir>/state/netns/pods/<ns>_<pod>_<uid>/<container>.log (podLog()).
+// The API server, DNS/ingress of `up` itself are off or on loopback; DNS forwarding goes to
+// 127.0.0.1:9 (nothing), so no test traffic leaves the machine.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCommand, startKubeplane, stopProcess, waitFor, type RunResult } from './cli.js';
+import type { E2ENeeds } from './e2e.js';
+
+export const NETNS_CLUSTER_NEEDS: E2ENeeds = { root: true, netns: true, commands: ['kubectl', 'curl', 'iptables-restore'] };
+
+export interface NetnsClusterOptions {
+  nodes?: number;
+  /** short (<= 6 chars, lowercase letters/digits) name of the test; the pid is appended */
+  tag: string;
+  /** run `kubeplane node` in every node namespace (default true) */
+  dataPlane?: boolean;
+  proxyMode?: 'iptables' | 'nftables';
+  /** third octet of the node network 192.168.<net>.0/24 (default 100) */
+  net?: number;
+  /** more `kubeplane up` flags */
+  args?: string[];
+}
+
+export interface NetnsCluster {
+  prefix: string;
+  dir: string;
+  kubeconfig: string;
+  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
+  /** kubectl that throws with its stderr when it fails */
+  kubectlOk(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
+  /** the network namespace of a node, by Node name */
+  nodeNs(nodeName: string): string;
+  /** the network namespace of a running pod (from its containerID) */
+  podNs(pod: string, namespace?: string): Promise<string>;
+  execInPod(pod: string, cmd: string[], opts?: { namespace?: string; timeoutMs?: number }): Promise<RunResult>;
+  execInNode(nodeName: string, cmd: string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
+  /** what a pod's container wrote so far */
+  podLog(pod: string, container: string, namespace?: string): string;
+  /** `kubeplane up`'s own output */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function netnsWithPrefix(prefix: string): string[] {
+  const out = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((n) => n.startsWith(`${prefix}-`));
+}
+
+export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<NetnsCluster> {
+  if (!/^[a-z][a-z0-9]{0,5}$/.test(opts.tag)) throw new Error(`tag "${opts.tag}": want 1-6 lowercase letters/digits`);
+  const prefix = `${opts.tag}${process.pid % 100000}`;
+  const nodes = opts.nodes ?? 2;
+  const dir = mkdtempSync(join(tmpdir(), `kp-${opts.tag}-`));
+  const args = ['up', '--pods', 'netns', '--nodes', String(nodes), '--netns-prefix', prefix, '--netns-node-cidr', `192.168.${opts.net ?? 100}.0/24`,
+    '--secure-port', '0', '--data-dir', join(dir, 'state'), '--dns-bind', 'off', '--http-bind', 'off', '--https-bind', 'off', '--upstream', '127.0.0.1:9',
+    '--netns-data-plane', String(opts.dataPlane ?? true), '--netns-proxy-mode', opts.proxyMode ?? 'iptables', ...(opts.args ?? [])];
+  const up = startKubeplane(args);
+  let kubeconfig = '';
+  const kubectl = (a: string[], o: { input?: string; timeoutMs?: number } = {}) =>
+    runCommand('/usr/bin/kubectl', ['--cache-dir', join(dir, 'kubectl-cache'), ...a], { env: { KUBECONFIG: kubeconfig, HOME: dir }, input: o.input, timeoutMs: o.timeoutMs ?? 60_000 });
+  const kubectlOk = async (a: string[], o: { input?: string; timeoutMs?: number } = {}) => {
+    const r = await kubectl(a, o);
+    if (r.code !== 0) throw new Error(`kubectl ${a.join(' ')}: ${r.stderr || r.stdout}`);
+    return r.stdout;
+  };
+  const podNs = async (pod: string, namespace = 'default') => {
+    const id = (await kubectlOk(['get', 'pod', pod, '-n', namespace, '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).trim();
+    const m = /^netns:\/\/([^/]+)\//.exec(id);
+    if (!m) throw new Error(`pod ${namespace}/${pod} has no netns container yet (containerID "${id}")`);
+    return m[1]!;
+  };
+  const nodeNs = (nodeName: string) => {
+    const m = /-(\d+)$/.exec(nodeName);
+    if (!m) throw new Error(`not a netns node name: ${nodeName}`);
+    return `${prefix}-node-${m[1]}`;
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stopProcess(up, 30_000);
+    let left: string[] = [];
+    try {
+      left = netnsWithPrefix(prefix);
+      // Clean up anyway, then fail: a leftover is a bug in `up`'s shutdown.
+      for (const ns of left) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      for (const ns of readdirSync('/etc/netns').filter((n) => n.startsWith(`${prefix}-`))) rmSync(join('/etc/netns', ns), { recursive: true, force: true });
+    } catch {
+      // /etc/netns may not exist
+    }
+    rmSync(dir, { recursive: true, force: true });
+    if (left.length) throw new Error(`kubeplane up left namespaces behind: ${left.join(', ')}`);
+  };
+  try {
+    kubeconfig = await waitFor(() => /export KUBECONFIG=(\S+)/.exec(up.output())?.[1] ?? (up.exitCode !== null ? Promise.reject(new Error(up.output())) : undefined), { timeoutMs: 60_000, what: 'kubeplane up' });
+    await waitFor(
+      async () => {
+        const r = await kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.spec.podCIDR}{"\\n"}{end}']);
+        return r.code === 0 && r.stdout.split('\n').filter(Boolean).length === nodes;
+      },
+      { timeoutMs: 30_000, what: `${nodes} nodes with a podCIDR` },
+    );
+  } catch (err) {
+    const out = up.output();
+    await stop().catch(() => undefined);
+    throw new Error(`${(err as Error).message}\n${out}`);
+  }
+  return {
+    prefix,
+    dir,
+    kubeconfig,
+    kubectl,
+    kubectlOk,
+    nodeNs,
+    podNs,
+    async execInPod(pod, cmd, o = {}) {
+      return runCommand('ip', ['netns', 'exec', await podNs(pod, o.namespace), ...cmd], { timeoutMs: o.timeoutMs ?? 20_000 });
+    },
+    execInNode(nodeName, cmd, o = {}) {
+      return runCommand('ip', ['netns', 'exec', nodeNs(nodeName), ...cmd], { timeoutMs: o.timeoutMs ?? 20_000 });
+    },
+    podLog(pod, container, namespace = 'default') {
+      const base = join(dir, 'state', 'netns', 'pods');
+      const d = readdirSync(base).find((n) => n.startsWith(`${namespace}_${pod}_`));
+      return d ? readFileSync(join(base, d, `${container}.log`), 'utf8') : '';
+    },
+    output: () => up.output(),
+    stop,
+  };
+}
