@@ -7,6 +7,8 @@ import { configFromOptions, proxyFlags } from './proxy.js';
 import type { KubeObject } from '../api/types.js';
 import type { ProxyConfig } from '../proxy/config.js';
 import type { ConnectionTrace, TraceStep } from '../proxy/trace.js';
+import { apiSourceFlags, openInformers } from './informers.js';
+import { CONTROLLER_NAME } from '../ingress/routes.js';
 
 // Only the flags that change the rendered rules; the rest of `kubeplane proxy`'s do not apply.
 const RENDER_FLAGS = new Set(['proxy-mode', 'objects', 'hostname-override', 'node-name', 'node-ip', 'cluster-cidr', 'service-cidr', 'masquerade-all', 'masquerade-bit', 'nodeport-addresses', 'iptables-localhost-nodeports']);
@@ -15,7 +17,145 @@ export const traceFlags: FlagSpec[] = [
   ...proxyFlags.filter((f) => RENDER_FLAGS.has(f.name)),
   { name: 'from', type: 'string', default: '', help: 'source address of the connection (default: a pod address in the first --cluster-cidr)' },
   { name: 'output', short: 'o', type: 'string', default: '', help: 'output format: empty for human-readable lines, or json' },
+  ...apiSourceFlags,
+  // trace dns
+  { name: 'type', short: 't', type: 'string', default: 'A', help: '(dns) query type: A, AAAA, SRV, PTR, TXT, CNAME, SOA, NS' },
+  { name: 'search', type: 'string', default: '', help: "(dns) the asking pod's namespace: expand the name over the pod search path" },
+  { name: 'ndots', type: 'int', default: 5, help: '(dns) resolv.conf ndots for --search' },
+  { name: 'corefile', type: 'string', help: "(dns) CoreDNS Corefile the server runs (default: kubeadm's)" },
+  { name: 'upstream', type: 'list', help: '(dns) upstream resolvers of the default Corefile (default: /etc/resolv.conf)' },
+  { name: 'cluster-domain', type: 'string', default: 'cluster.local', help: '(dns) cluster zone of the default Corefile' },
+  // trace http
+  { name: 'method', short: 'X', type: 'string', default: 'GET', help: '(http) request method' },
+  { name: 'header', short: 'H', type: 'list', help: '(http) request header "Name: value" (repeatable)' },
+  { name: 'https-port', type: 'int', default: 443, help: "(http) the HTTPS listener's port, for redirect Locations" },
+  { name: 'ingress-class', type: 'string', default: 'kubeplane', help: '(http) legacy class annotation served' },
+  { name: 'controller-class', type: 'string', default: CONTROLLER_NAME, help: '(http) IngressClass spec.controller served' },
+  { name: 'watch-ingress-without-class', type: 'bool', default: false, help: '(http) also serve Ingresses that name no class' },
+  { name: 'default-backend-service', type: 'string', help: '(http) NAMESPACE/NAME of the Service for requests no rule matches' },
 ];
+
+/** Lists the resources from --objects or the API server (--kubeconfig), once. */
+async function listObjects(opts: Options, resources: [group: string, resource: string][]): Promise<KubeObject[][]> {
+  const { ObjectsFileError } = await import('../api/objects-file.js');
+  const source = await openInformers(opts, 'kubeplane-trace');
+  try {
+    const informers = resources.map(([g, r]) => source.factory.informerFor<KubeObject>(g, r));
+    await source.factory.start();
+    await Promise.all(informers.map((i) => i.synced()));
+    return informers.map((i) => i.list());
+  } catch (err) {
+    if (err instanceof ObjectsFileError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    await source.close();
+  }
+}
+
+function checkOutput(opts: Options): string {
+  const output = opts.string('output');
+  if (output !== '' && output !== 'json') throw new UsageError(`invalid -o "${output}": must be json or empty`);
+  return output;
+}
+
+async function runDnsTrace(opts: Options, args: string[]): Promise<number> {
+  if (args.length !== 1) throw new UsageError(args.length === 0 ? 'trace dns needs a name' : `unexpected argument "${args[1]}"`);
+  const name = args[0]!;
+  if (!/^[A-Za-z0-9_.*-]+\.?$/.test(name) || name.includes('..') || name.length > 254) throw new UsageError(`invalid name "${name}"`);
+  const output = checkOutput(opts);
+  const { TYPE } = await import('../dns/wire.js');
+  const typeText = opts.string('type').toUpperCase();
+  const qtype = (TYPE as Record<string, number>)[typeText];
+  if (qtype === undefined || typeText === 'OPT') throw new UsageError(`unknown --type "${opts.string('type')}": want one of ${Object.keys(TYPE).filter((t) => t !== 'OPT').join(', ')}`);
+  const ndots = opts.int('ndots');
+  if (ndots < 0 || ndots > 15) throw new UsageError('--ndots must be between 0 and 15');
+  const { parseConfig } = await import('../dns/config.js');
+  const { CorefileError, defaultCorefile } = await import('../dns/corefile.js');
+  const path = opts.optionalString('corefile');
+  let text: string;
+  if (path) {
+    try {
+      text = (await import('node:fs')).readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read --corefile ${path}: ${(err as Error).message}`);
+    }
+  } else {
+    const upstream = opts.list('upstream');
+    text = defaultCorefile({ port: 53, upstream: upstream.length ? upstream.join(' ') : '/etc/resolv.conf', zone: opts.string('cluster-domain') });
+  }
+  let config;
+  try {
+    config = parseConfig(text);
+  } catch (err) {
+    if (err instanceof CorefileError) throw new UsageError(`${path ?? 'default Corefile'}: ${err.message}`);
+    throw err;
+  }
+  const [services, endpointSlices, namespaces, pods] = await listObjects(opts, [
+    ['', 'services'],
+    ['discovery.k8s.io', 'endpointslices'],
+    ['', 'namespaces'],
+    ['', 'pods'],
+  ]);
+  const { traceDns, formatDnsTrace } = await import('../dns/trace.js');
+  const search = opts.string('search');
+  const t = await traceDns(config, { services: services as never, endpointSlices: endpointSlices as never, namespaces: namespaces as never, pods: pods as never }, { name, qtype, searchNamespace: search || undefined, ndots });
+  process.stdout.write(output === 'json' ? JSON.stringify(t, null, 2) + '\n' : formatDnsTrace(t));
+  return 0;
+}
+
+/** `Name: value` flags; a list flag splits on commas, so pieces without a colon belong to the previous value. */
+export function parseHeaders(raw: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  let last: string | undefined;
+  for (const piece of raw) {
+    const i = piece.indexOf(':');
+    if (i <= 0) {
+      if (last === undefined) throw new UsageError(`invalid --header "${piece}": want "Name: value"`);
+      out[last] += `,${piece}`;
+      continue;
+    }
+    last = piece.slice(0, i).trim().toLowerCase();
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(last)) throw new UsageError(`invalid --header name "${piece.slice(0, i)}"`);
+    out[last] = piece.slice(i + 1).trim();
+  }
+  return out;
+}
+
+async function runHttpTrace(opts: Options, args: string[]): Promise<number> {
+  if (args.length !== 1) throw new UsageError(args.length === 0 ? 'trace http needs a URL' : `unexpected argument "${args[1]}"`);
+  const output = checkOutput(opts);
+  let url: URL;
+  try {
+    url = new URL(args[0]!);
+  } catch {
+    throw new UsageError(`invalid URL "${args[0]}": want http://HOST/PATH or https://HOST/PATH`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`invalid URL "${args[0]}": only http and https`);
+  const method = opts.string('method').toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`invalid --method "${opts.string('method')}"`);
+  const headers = parseHeaders(opts.list('header'));
+  const from = opts.string('from') || '127.0.0.1';
+  const { isIP } = await import('node:net');
+  if (isIP(from) === 0) throw new UsageError(`invalid --from "${from}": not an IP address`);
+  const httpsPort = opts.int('https-port');
+  if (httpsPort < 1 || httpsPort > 65535) throw new UsageError('--https-port must be in [1, 65535]');
+  const dbs = opts.optionalString('default-backend-service');
+  if (dbs !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(dbs)) throw new UsageError(`invalid --default-backend-service "${dbs}": want NAMESPACE/NAME`);
+  const [ingresses, ingressClasses, services, endpointSlices] = await listObjects(opts, [
+    ['networking.k8s.io', 'ingresses'],
+    ['networking.k8s.io', 'ingressclasses'],
+    ['', 'services'],
+    ['discovery.k8s.io', 'endpointslices'],
+  ]);
+  const { traceHttp, formatHttpTrace } = await import('../ingress/trace.js');
+  const t = traceHttp(
+    { ingresses: ingresses as never, ingressClasses: ingressClasses as never, services: services as never, endpointSlices: endpointSlices as never },
+    { selection: { ingressClass: opts.string('ingress-class'), controllerName: opts.string('controller-class'), watchWithoutClass: opts.bool('watch-ingress-without-class') }, defaultBackendService: dbs },
+    { url: url.toString(), method, headers, clientIP: from, httpsPort },
+  );
+  process.stdout.write(output === 'json' ? JSON.stringify(t, null, 2) + '\n' : formatHttpTrace(t));
+  return 0;
+}
 
 export interface TraceTarget {
   ip: string;
@@ -182,10 +322,15 @@ export function formatReport(r: TraceReport): string {
 
 export const command: Command = {
   name: 'trace',
-  summary: 'Explain where a connection to a Service address goes on this node, rule by rule',
-  usage: 'kubeplane trace <ip>:<port>[/<proto>] [--from IP] --objects FILE [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--proxy-mode iptables|nftables] [-o json]',
+  summary: 'Explain where a connection, a DNS question or an HTTP request goes on this node',
+  usage:
+    'kubeplane trace <ip>:<port>[/<proto>] [--from IP] --objects FILE [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--proxy-mode iptables|nftables] [-o json]\n' +
+    '  kubeplane trace dns <name> [--type A|AAAA|SRV|PTR|...] [--search NAMESPACE] [--corefile FILE] (--objects FILE | --kubeconfig FILE) [-o json]\n' +
+    '  kubeplane trace http <url> [--method M] [--header "Name: value"] [--from IP] (--objects FILE | --kubeconfig FILE) [-o json]',
   flags: traceFlags,
   async run(opts: Options, args: string[]): Promise<number> {
+    if (args[0] === 'dns') return runDnsTrace(opts, args.slice(1));
+    if (args[0] === 'http') return runHttpTrace(opts, args.slice(1));
     if (args.length !== 1) throw new UsageError(args.length === 0 ? 'trace needs a destination <ip>:<port>[/<proto>]' : `unexpected argument "${args[1]}"`);
     const target = parseTarget(args[0]!);
     const output = opts.string('output');
