@@ -177,12 +177,14 @@ class ContainerRun {
     if (restart) {
       // The kubelet keeps the last run in lastState and backs off between crashes.
       const delay = Math.min(MAX_BACKOFF_MS, this.restartCount === 0 ? 0 : 1000 * 2 ** (this.restartCount - 1));
+      // restartCount counts restarts done, so it moves when the new run starts.
       this.lastState = { terminated };
-      this.restartCount++;
       if (delay > 0) this.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container=${this.spec.name} pod=${this.sb.opts.pod.metadata.name}` } };
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
-        if (!this.sb.terminating) this.start();
+        if (this.sb.terminating) return;
+        this.restartCount++;
+        this.start();
       }, delay);
     }
     this.sb.opts.onChange();
