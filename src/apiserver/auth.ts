@@ -1,6 +1,9 @@
-// Bearer-token authentication from a token file in kube-apiserver's --token-auth-file format:
-// CSV lines `token,user,uid[,"group1,group2"]`. A request without a known token gets 401.
+// Authentication, as kube-apiserver's union of authenticators: client certificates signed by
+// the client CA (CN = user, O = groups) and bearer tokens from a token file in
+// kube-apiserver's --token-auth-file format (CSV lines `token,user,uid[,"group1,group2"]`).
+// Every authenticated user is in system:authenticated; a request nobody vouches for gets 401.
 import { readFileSync } from 'node:fs';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 
 export interface UserInfo {
   name: string;
@@ -68,9 +71,62 @@ export function readTokenFile(path: string): Map<string, UserInfo> {
   return parseTokenFile(text, path);
 }
 
+/** What the TLS layer proved about the client: a certificate that chains to the client CA. */
+export interface VerifiedClientCertificate {
+  subject: PeerCertificate['subject'];
+  /** extended key usage OIDs; clientAuth (1.3.6.1.5.5.7.3.2) is required */
+  extKeyUsage?: string[];
+  serialNumber?: string;
+}
+
 export interface Authenticator {
   /** the user, or undefined when the request must get 401 */
-  authenticate(authorization: string | undefined): UserInfo | undefined;
+  authenticate(authorization: string | undefined, clientCert?: VerifiedClientCertificate): UserInfo | undefined;
+}
+
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** x509 authentication: CN is the user name, each O a group (kube-apiserver's CommonNameUserConversion). */
+export class ClientCertAuthenticator implements Authenticator {
+  authenticate(_authorization: string | undefined, cert?: VerifiedClientCertificate): UserInfo | undefined {
+    if (!cert) return undefined;
+    if (cert.extKeyUsage && !cert.extKeyUsage.includes(CLIENT_AUTH_OID)) return undefined;
+    const name = asList(cert.subject?.CN)[0];
+    if (!name) return undefined;
+    return { name, uid: '', groups: [...asList(cert.subject?.O), 'system:authenticated'] };
+  }
+}
+
+/** The first authenticator that knows the request wins, as kube-apiserver's union does. */
+export class UnionAuthenticator implements Authenticator {
+  private readonly all: Authenticator[];
+  constructor(...all: Authenticator[]) {
+    this.all = all;
+  }
+  authenticate(authorization: string | undefined, cert?: VerifiedClientCertificate): UserInfo | undefined {
+    for (const a of this.all) {
+      const user = a.authenticate(authorization, cert);
+      if (user) return user;
+    }
+    return undefined;
+  }
+}
+
+// getPeerCertificate() builds a fresh object each call; a connection's certificate never changes.
+const verifiedBySocket = new WeakMap<TLSSocket, VerifiedClientCertificate | null>();
+
+/** The client certificate of a TLS connection when it verified against the client CA, else undefined. */
+export function verifiedClientCertificate(socket: unknown): VerifiedClientCertificate | undefined {
+  const tls = socket as TLSSocket;
+  if (typeof tls?.getPeerCertificate !== 'function' || !tls.authorized) return undefined;
+  let v = verifiedBySocket.get(tls);
+  if (v === undefined) {
+    const peer = tls.getPeerCertificate();
+    v = peer && peer.subject ? { subject: peer.subject, extKeyUsage: (peer as PeerCertificate & { ext_key_usage?: string[] }).ext_key_usage, serialNumber: peer.serialNumber } : null;
+    verifiedBySocket.set(tls, v);
+  }
+  return v ?? undefined;
 }
 
 export class TokenAuthenticator implements Authenticator {

@@ -14,7 +14,8 @@ import { openapiV3Document, openapiV3Root, validateFields } from './openapi/inde
 import { encodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/index.js';
 import { ApplyConflictError, PatchError, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply } from './patch/index.js';
 import { toTable } from './table.js';
-import type { Authenticator, UserInfo } from './auth.js';
+import { allowAll, verifiedClientCertificate, type Authenticator, type UserInfo } from './auth.js';
+import { checkReviewKind, forbiddenError, newAuthorizer, requestAttributes, selfSubjectAccessReview, type AuthorizationMode, type Authorizer } from './authz/index.js';
 import { ApiError, badRequest, invalidParameter, methodNotSupported, notAcceptable, pathNotFound, unauthorized, unsupportedMediaType } from './errors.js';
 import { TABLE_CONTENT_TYPE, checkBodyKind, decodeObjectBody, mediaType, negotiate, parseResourcePath, pruneFields, readBody, type ResourcePath, type ResponseFormat } from './request.js';
 import { Registry, nowRFC3339, storageToApiError, type DeleteOptions, type ListQuery } from './registry/registry.js';
@@ -51,6 +52,10 @@ export interface ApiServerOptions {
   tls?: { cert: string; key: string };
   /** the address written into the `kubernetes` endpoints */
   advertiseAddress: string;
+  /** PEM CA bundle client certificates are verified against (x509 authentication); none: tokens only */
+  clientCA?: string;
+  /** RBAC unless the authenticator is allowAll (anonymous admin), which implies AlwaysAllow */
+  authorization?: AuthorizationMode;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
@@ -82,12 +87,14 @@ function managerFrom(q: URLSearchParams, req: IncomingMessage): string {
 
 export class ApiServer {
   readonly registry: Registry;
+  readonly authorizer: Authorizer;
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
   private readonly closers = new Set<() => void>();
 
   constructor(private readonly opts: ApiServerOptions) {
     this.registry = new Registry(opts.store, new ServiceAllocator(opts.store, opts.serviceCIDR, opts.nodePorts));
+    this.authorizer = newAuthorizer(opts.authorization ?? (opts.authenticator === allowAll ? 'AlwaysAllow' : 'RBAC'), opts.store);
   }
 
   async start(): Promise<AddressInfo> {
@@ -99,7 +106,12 @@ export class ApiServer {
         sendStatus(res, storageToApiError(e));
       });
     };
-    this.server = this.opts.tls ? createHttpsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, handler) : createHttpServer(handler);
+    // The policy is loaded before the first request can arrive.
+    await this.authorizer.start(this.registry);
+    // Client certificates are asked for, not required: token clients send none; handle() only
+    // trusts one the TLS layer verified against the client CA.
+    const clientAuth = this.opts.clientCA ? { requestCert: true, rejectUnauthorized: false, ca: this.opts.clientCA } : {};
+    this.server = this.opts.tls ? createHttpsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key, ...clientAuth }, handler) : createHttpServer(handler);
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;
     this.server.requestTimeout = 0; // watches are long-lived
@@ -121,6 +133,7 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     this.registry.close();
+    this.authorizer.stop();
     for (const c of this.closers) c();
     this.closers.clear();
     if (this.server) {
@@ -136,9 +149,12 @@ export class ApiServer {
     const path = url.pathname;
     const q = url.searchParams;
 
-    let user: UserInfo | undefined = this.opts.authenticator.authenticate(req.headers.authorization);
+    let user: UserInfo | undefined = this.opts.authenticator.authenticate(req.headers.authorization, this.opts.clientCA ? verifiedClientCertificate(req.socket) : undefined);
     if (!user && !(PUBLIC_PATHS.has(path) && !req.headers.authorization)) throw unauthorized();
     user ??= { name: 'system:anonymous', uid: '', groups: ['system:unauthenticated'] };
+    const attrs = requestAttributes(user, req.method ?? 'GET', path, q);
+    const decision = this.authorizer.authorize(attrs);
+    if (!decision.allowed) throw forbiddenError(attrs, decision.reason);
 
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/healthz' || path === '/livez' || path === '/readyz') {
@@ -173,15 +189,9 @@ export class ApiServer {
       }
     }
     if (req.method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
-      // no authorizer yet: every authenticated user may do everything, which is what we answer
-      await readBody(req);
-      return sendJson(res, 201, {
-        kind: 'SelfSubjectAccessReview',
-        apiVersion: 'authorization.k8s.io/v1',
-        metadata: { creationTimestamp: null },
-        spec: {},
-        status: { allowed: true, reason: 'kubeplane authorizes every authenticated user' },
-      });
+      const { obj } = decodeObjectBody(req.headers['content-type'], await readBody(req));
+      checkReviewKind(obj);
+      return sendJson(res, 201, selfSubjectAccessReview(this.authorizer, user, obj));
     }
     const routed = parseResourcePath(path);
     if (!routed || routed.kind === 'unknown') throw pathNotFound();

@@ -650,6 +650,33 @@ const PRINTERS: Record<string, Printer> = {
   },
 };
 
+// printRoleBinding / printClusterRoleBinding: `Kind/name` of the role, subjects by kind in the wide columns.
+function bindingPrinter(scope: string, roleRefDoc: string): Printer {
+  return {
+    columns: [
+      NAME,
+      col('Role', 'string', roleRefDoc),
+      AGE,
+      col('Users', 'string', `Users in the ${scope}`, 1),
+      col('Groups', 'string', `Groups in the ${scope}`, 1),
+      col('ServiceAccounts', 'string', `ServiceAccounts in the ${scope}`, 1),
+    ],
+    row: (o, now) => {
+      const subjects = arr(o.subjects);
+      const names = (kind: string) => subjects.filter((s) => s?.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${str(s.namespace)}:${str(s.name)}` : str(s.name))).join(', ');
+      return { cells: [str(o.metadata?.name), `${str(o.roleRef?.kind)}/${str(o.roleRef?.name)}`, since(o.metadata?.creationTimestamp, now), names('User'), names('Group'), names('ServiceAccount')] };
+    },
+  };
+}
+PRINTERS['rbac.authorization.k8s.io/rolebindings'] = bindingPrinter(
+  'roleBinding',
+  'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.',
+);
+PRINTERS['rbac.authorization.k8s.io/clusterrolebindings'] = bindingPrinter(
+  'clusterRoleBinding',
+  'RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.',
+);
+
 /** rest.NewDefaultTableConvertor: NAME and a `Created At` date, for kinds without a printer. */
 const DEFAULT_PRINTER: Printer = {
   columns: [NAME, col('Created At', 'date', AGE_DOC)],

@@ -6,9 +6,14 @@
 // Plain HTTP only with --insecure-serving (same port; still needs a token unless
 // --anonymous-auth=true). Without --token-auth-file, <data-dir>/tokens.csv is generated with
 // one admin token, and <data-dir>/kubeconfig is written for kubectl.
+//
+// Authorization is RBAC (the admin token is in system:masters). Client certificates signed by
+// --client-ca-file (default: the generated CA) authenticate as CN/O; <data-dir>/node.kubeconfig
+// holds one for the node components (user system:kubeplane-node:<name>, group
+// system:kubeplane-nodes, bound to the system:kubeplane-node ClusterRole).
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { homedir, networkInterfaces } from 'node:os';
+import { homedir, hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { Command, Options } from './command.js';
@@ -16,7 +21,9 @@ import { UsageError } from './command.js';
 import type { FlagSpec } from './flags.js';
 import { createCA, createServingCert } from '../pki/index.js';
 import { ApiServer } from '../apiserver/server.js';
-import { TokenAuthenticator, TokenFileError, allowAll, readTokenFile, type Authenticator } from '../apiserver/auth.js';
+import { ClientCertAuthenticator, TokenAuthenticator, TokenFileError, UnionAuthenticator, allowAll, readTokenFile, type Authenticator } from '../apiserver/auth.js';
+import { authorizationModes, type AuthorizationMode } from '../apiserver/authz/index.js';
+import { NODES_GROUP, nodeUserName } from '../apiserver/authz/bootstrap.js';
 import { PortRange, ServiceCIDR } from '../apiserver/registry/services.js';
 import { openStore, storageBackends, type StorageBackend, type StorageConfig } from '../apiserver/storage/open.js';
 import { StorageError } from '../apiserver/storage/interface.js';
@@ -37,6 +44,9 @@ export function apiserverFlags(defaults: { bindAddress: string; dataDir: string 
     { name: 'tls-private-key-file', type: 'string', help: 'PEM private key matching --tls-cert-file' },
     { name: 'insecure-serving', type: 'bool', default: false, help: 'serve plain HTTP instead of HTTPS (for tests and local tools only)' },
     { name: 'anonymous-auth', type: 'bool', default: false, help: 'accept requests without a token (only together with --insecure-serving)' },
+    { name: 'client-ca-file', type: 'string', help: 'PEM CA bundle that signs client certificates (CN = user, O = groups) (default: the CA generated into --data-dir, when it is used)' },
+    { name: 'authorization-mode', type: 'string', default: 'RBAC', help: 'RBAC or AlwaysAllow (--anonymous-auth implies AlwaysAllow)' },
+    { name: 'node-credential-name', type: 'string', help: 'name in the user of <data-dir>/node.kubeconfig, system:kubeplane-node:<name> (default: this host\'s name)' },
     { name: 'data-dir', type: 'string', default: defaults.dataDir, help: 'directory for the database, certificates, tokens and kubeconfig' },
     { name: 'storage-backend', type: 'string', default: 'sqlite', help: 'storage backend: sqlite (embedded, in --data-dir) or etcd3' },
     { name: 'etcd-servers', type: 'list', help: 'etcd client URLs for --storage-backend=etcd3 (comma separated)' },
@@ -64,6 +74,9 @@ export interface ServerConfig {
   tokenFile?: string;
   certFile?: string;
   keyFile?: string;
+  clientCAFile?: string;
+  authorization: AuthorizationMode;
+  nodeCredentialName: string;
 }
 
 /** every flag value checked up front, so a bad one is one clear line and exit code 2 */
@@ -107,7 +120,27 @@ export function serverConfig(opts: Options): ServerConfig {
   if (anonymous && !insecure) throw new UsageError('--anonymous-auth=true is only allowed with --insecure-serving');
   const dataDir = resolve(opts.string('data-dir').replace(/^~(?=$|\/)/, homedir()));
   storage.dataDir = dataDir;
-  return { port, bindAddress, advertiseAddress, serviceCIDR, nodePorts, dataDir, storage, insecure, anonymous, tokenFile: opts.optionalString('token-auth-file'), certFile, keyFile };
+  const authorization = opts.string('authorization-mode') as AuthorizationMode;
+  if (!authorizationModes.includes(authorization)) throw new UsageError(`invalid argument "${authorization}" for "--authorization-mode" flag: supported: ${authorizationModes.join(', ')}`);
+  const nodeCredentialName = opts.optionalString('node-credential-name') ?? hostname();
+  if (!nodeCredentialName || /[/%]/.test(nodeCredentialName)) throw new UsageError(`invalid argument "${nodeCredentialName}" for "--node-credential-name" flag: may not be empty or contain '/' or '%'`);
+  return {
+    port,
+    bindAddress,
+    advertiseAddress,
+    serviceCIDR,
+    nodePorts,
+    dataDir,
+    storage,
+    insecure,
+    anonymous,
+    tokenFile: opts.optionalString('token-auth-file'),
+    certFile,
+    keyFile,
+    clientCAFile: opts.optionalString('client-ca-file'),
+    authorization: anonymous ? 'AlwaysAllow' : authorization,
+    nodeCredentialName,
+  };
 }
 
 function readPem(path: string, flag: string): string {
@@ -119,7 +152,7 @@ function readPem(path: string, flag: string): string {
 }
 
 /** the CA and serving certificate in the data dir, generated on first start */
-function servingCertificate(cfg: ServerConfig): { cert: string; key: string; caPem: string } {
+function servingCertificate(cfg: ServerConfig): { cert: string; key: string; caPem: string; ca?: { certPem: string; keyPem: string } } {
   if (cfg.certFile && cfg.keyFile) {
     const cert = readPem(cfg.certFile, '--tls-cert-file');
     return { cert, key: readPem(cfg.keyFile, '--tls-private-key-file'), caPem: cert };
@@ -145,7 +178,43 @@ function servingCertificate(cfg: ServerConfig): { cert: string; key: string; caP
     writeFileSync(files.key, serving.keyPem, { mode: 0o600 });
     writeFileSync(files.cert, serving.certPem);
   }
-  return { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8'), caPem: ca.certPem };
+  return { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8'), caPem: ca.certPem, ca };
+}
+
+/**
+ * <data-dir>/node.kubeconfig: a client certificate from the cluster CA for the node components.
+ * Written on every start, as the kubeconfig is (the server's address may have changed);
+ * certificates from earlier starts stay valid, being signed by the same CA.
+ */
+function writeNodeKubeconfig(cfg: ServerConfig, server: string, caPem: string, ca: { certPem: string; keyPem: string }): string {
+  const path = join(cfg.dataDir, 'node.kubeconfig');
+  const user = nodeUserName(cfg.nodeCredentialName);
+  const cert = createServingCert({ ca, commonName: user, organizations: [NODES_GROUP], clientAuth: true });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  writeFileSync(
+    path,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: kubeplane
+  cluster:
+    certificate-authority-data: ${b64(caPem)}
+    server: ${server}
+contexts:
+- name: kubeplane-node
+  context:
+    cluster: kubeplane
+    user: ${user}
+current-context: kubeplane-node
+users:
+- name: ${user}
+  user:
+    client-certificate-data: ${b64(cert.certPem)}
+    client-key-data: ${b64(cert.keyPem)}
+`,
+    { mode: 0o600 },
+  );
+  return path;
 }
 
 /** the token file to use and the admin token for the kubeconfig (when we made or can read one) */
@@ -197,13 +266,17 @@ export interface RunningServer {
   store: Store;
   url: string;
   kubeconfigPath: string;
+  /** the node components' client-certificate kubeconfig, when the CA is ours */
+  nodeKubeconfigPath?: string;
   stop(): Promise<void>;
 }
 
 export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const tls = cfg.insecure ? undefined : servingCertificate(cfg);
-  const { authenticator, adminToken } = tokens(cfg);
+  const { authenticator: tokenAuth, adminToken } = tokens(cfg);
+  const clientCA = tls && (cfg.clientCAFile ? readPem(cfg.clientCAFile, '--client-ca-file') : tls.ca?.certPem);
+  const authenticator = clientCA && tokenAuth !== allowAll ? new UnionAuthenticator(new ClientCertAuthenticator(), tokenAuth) : tokenAuth;
   let store: Store;
   try {
     store = await openStore(cfg.storage);
@@ -211,7 +284,18 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     if (e instanceof StorageError) throw new UsageError(`cannot open storage: ${e.message}`);
     throw e;
   }
-  const server = new ApiServer({ store, authenticator, serviceCIDR: cfg.serviceCIDR, nodePorts: cfg.nodePorts, bindAddress: cfg.bindAddress, port: cfg.port, tls: tls && { cert: tls.cert, key: tls.key }, advertiseAddress: cfg.advertiseAddress });
+  const server = new ApiServer({
+    store,
+    authenticator,
+    authorization: cfg.authorization,
+    clientCA,
+    serviceCIDR: cfg.serviceCIDR,
+    nodePorts: cfg.nodePorts,
+    bindAddress: cfg.bindAddress,
+    port: cfg.port,
+    tls: tls && { cert: tls.cert, key: tls.key },
+    advertiseAddress: cfg.advertiseAddress,
+  });
   let addr;
   try {
     addr = await server.start();
@@ -226,12 +310,14 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const kubeconfigPath = join(cfg.dataDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(url, tls?.caPem, adminToken), { mode: 0o600 });
   chmodSync(kubeconfigPath, 0o600);
+  const nodeKubeconfigPath = tls?.ca ? writeNodeKubeconfig(cfg, url, tls.caPem, tls.ca) : undefined;
   log.info('serving', { url, dataDir: cfg.dataDir });
   return {
     server,
     store,
     url,
     kubeconfigPath,
+    nodeKubeconfigPath,
     async stop() {
       await server.stop();
       await store.close();

@@ -14,6 +14,7 @@ import { validateIngress, validateIngressClass, validateIngressStatusUpdate } fr
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { nameIsDNSSubdomain } from './names.js';
 import { validatePod, validatePodUpdate } from './pod.js';
+import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.js';
 import { type ServiceValidationOptions, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.js';
 import { validateDaemonSet, validateDeployment, validateReplicaSet } from './workloads.js';
 
@@ -62,6 +63,14 @@ export function validateObject(info: Pick<ResourceInfo, 'group' | 'resource' | '
       return validateReplicaSet(o, prev);
     case 'apps/daemonsets':
       return validateDaemonSet(o, prev);
+    case 'rbac.authorization.k8s.io/roles':
+      return validateRole(o, prev);
+    case 'rbac.authorization.k8s.io/clusterroles':
+      return validateClusterRole(o, prev);
+    case 'rbac.authorization.k8s.io/rolebindings':
+      return validateRoleBinding(o, prev);
+    case 'rbac.authorization.k8s.io/clusterrolebindings':
+      return validateClusterRoleBinding(o, prev);
     default: {
       // A kind without its own rules still gets the metadata rules.
       const errs = prev ? validateObjectMetaUpdate(o.metadata, prev.metadata) : [];

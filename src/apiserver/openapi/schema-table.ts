@@ -7,6 +7,8 @@
 // 'IntOrString' | 'Quantity' | 'Time' | 'MicroTime' | 'object' (free-form, not validated) |
 // '@<Definition>' | '[]<type>' | 'map[<type>]' (string keys).
 
+import { RBAC_DEFINITIONS } from './schema-rbac.js';
+
 export interface FieldExtras {
   /** x-kubernetes-patch-merge-key */
   mergeKey?: string;
@@ -1342,6 +1344,9 @@ export const DEFINITIONS: Record<string, Definition> = {
       preferredHolder: ['string', 7, 'Signals to a lease holder that the lease has a more optimal holder.'],
     },
   },
+
+  // rbac.authorization.k8s.io/v1 and authorization.k8s.io/v1 live in their own file
+  ...RBAC_DEFINITIONS,
 };
 
 const byGvk = new Map<string, string>();
