@@ -232,7 +232,7 @@ export class Proxier {
         }
         this.stateFileFresh = false;
       }
-      await nft.apply(tx);
+      await nft.apply(tx, { partial: true });
       this.lastPayload = tx;
     }
     this.deps.metrics.nftablesTotal.set({ ip_family: this.family }, this.nftCounts.objects);

@@ -2,6 +2,8 @@
 import { RestoreError, linesAround } from '../errors.js';
 import { TABLE, type NftState } from '../nftables/render.js';
 import { execProgram } from './exec.js';
+import { encodeNftBatch } from './netlink/nft-batch.js';
+import { NetlinkRelay } from './netlink/relay.js';
 
 const MAPS = ['service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports', 'firewall-ips'];
 
@@ -56,11 +58,48 @@ export function nftTransaction(prev: NftState | undefined, cur: NftState, existi
   return out.length ? out.join('\n') + '\n' : '';
 }
 
-export class NftablesRunner {
-  constructor(readonly family: 'ip' | 'ip6') {}
+export interface NftablesRunnerOptions {
+  /**
+   * Send partial-sync transactions as netlink batches through a python3 relay instead of
+   * `nft -f` (default on; `KUBEPLANE_NFT_NETLINK=0` turns it off). Falls back to `nft -f`
+   * when python3 is missing or a transaction uses something the encoder does not know.
+   */
+  netlink?: boolean;
+}
 
-  async apply(transaction: string): Promise<void> {
+export class NftablesRunner {
+  private relay: Promise<NetlinkRelay | undefined> | undefined;
+  private readonly netlink: boolean;
+  /** how the last transaction was sent, for benches and tests */
+  lastPath: 'nft' | 'netlink' | undefined;
+
+  constructor(
+    readonly family: 'ip' | 'ip6',
+    opts: NftablesRunnerOptions = {},
+  ) {
+    this.netlink = opts.netlink ?? process.env.KUBEPLANE_NFT_NETLINK !== '0';
+  }
+
+  /**
+   * Applies one transaction atomically. `partial` transactions (chains, rules and elements of
+   * changed services only) may go straight to the kernel as one netlink batch.
+   */
+  async apply(transaction: string, opts: { partial?: boolean } = {}): Promise<void> {
     if (!transaction) return;
+    if (opts.partial && this.netlink) {
+      const batch = encodeNftBatch(transaction, this.family, TABLE);
+      const relay = batch && (await (this.relay ??= NetlinkRelay.start()));
+      if (batch && relay?.alive) {
+        this.lastPath = 'netlink';
+        const errors = await relay.send(batch.data);
+        if (errors.length === 0) return;
+        const e = errors[0]!;
+        const line = batch.lineOfSeq.get(e.seq);
+        throw new RestoreError('nft', `netlink batch failed: ${e.message}${line ? ` (line ${line})` : ''}`, line, line ? linesAround(transaction, line) : undefined);
+      }
+      if (relay && !relay.alive) this.relay = undefined;
+    }
+    this.lastPath = 'nft';
     const r = await execProgram('nft', ['-f', '-'], transaction);
     if (r.code === 0) return;
     const m = /(?:\/dev\/stdin|-):(\d+):/.exec(r.stderr) ?? /line (\d+)/.exec(r.stderr);
@@ -86,6 +125,12 @@ export class NftablesRunner {
   async tableExists(): Promise<boolean> {
     const r = await execProgram('nft', ['list', 'tables', this.family]);
     return r.stdout.split('\n').some((l) => l.trim() === `table ${this.family} ${TABLE}`);
+  }
+
+  /** Stops the netlink relay, if one runs. */
+  close(): void {
+    void this.relay?.then((r) => r?.close());
+    this.relay = undefined;
   }
 
   async cleanup(): Promise<void> {
