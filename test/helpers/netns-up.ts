@@ -19,7 +19,7 @@
 // The API server, DNS/ingress of `up` itself are off or on loopback; DNS forwarding goes to
 // 127.0.0.1:9 (nothing), so no test traffic leaves the machine.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, startKubeplane, stopProcess, waitFor, type RunResult } from './cli.js';
@@ -57,6 +57,8 @@ export interface NetnsCluster {
   podLog(pod: string, container: string, namespace?: string): string;
   /** `kubeplane up`'s own output */
   output(): string;
+  /** SIGKILLs `kubeplane up` and leaves its namespaces (for crash tests); stop() still cleans up */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,24 @@ function netnsWithPrefix(prefix: string): string[] {
     .split('\n')
     .map((l) => l.trim().split(/\s+/)[0] ?? '')
     .filter((n) => n.startsWith(`${prefix}-`));
+}
+
+/** Kills every process in, and deletes, each namespace named `<prefix>-*`; returns their names. */
+export function removeNetnsWithPrefix(prefix: string): string[] {
+  const left = netnsWithPrefix(prefix);
+  for (const ns of left) {
+    const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  }
+  if (existsSync('/etc/netns')) for (const ns of readdirSync('/etc/netns').filter((n) => n.startsWith(`${prefix}-`))) rmSync(join('/etc/netns', ns), { recursive: true, force: true });
+  return left;
 }
 
 export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<NetnsCluster> {
@@ -97,20 +117,20 @@ export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<Netn
     return `${prefix}-node-${m[1]}`;
   };
   let stopped = false;
+  let crashed = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await stopProcess(up, 30_000);
-    let left: string[] = [];
-    try {
-      left = netnsWithPrefix(prefix);
-      // Clean up anyway, then fail: a leftover is a bug in `up`'s shutdown.
-      for (const ns of left) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      for (const ns of readdirSync('/etc/netns').filter((n) => n.startsWith(`${prefix}-`))) rmSync(join('/etc/netns', ns), { recursive: true, force: true });
-    } catch {
-      // /etc/netns may not exist
+    if (crashed) {
+      // A crash leaves everything behind by design; a run that follows may have removed it already.
+      removeNetnsWithPrefix(prefix);
+      rmSync(dir, { recursive: true, force: true });
+      return;
     }
+    const left = removeNetnsWithPrefix(prefix);
     rmSync(dir, { recursive: true, force: true });
+    // Cleaned up anyway, but a leftover is a bug in `up`'s shutdown.
     if (left.length) throw new Error(`kubeplane up left namespaces behind: ${left.join(', ')}`);
   };
   try {
@@ -147,6 +167,14 @@ export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<Netn
       return d ? readFileSync(join(base, d, `${container}.log`), 'utf8') : '';
     },
     output: () => up.output(),
+    async crash() {
+      crashed = true;
+      await new Promise<void>((res) => {
+        if (up.exitCode !== null || up.signalCode !== null) return res();
+        up.once('exit', () => res());
+        up.kill('SIGKILL');
+      });
+    },
     stop,
   };
 }

@@ -37,7 +37,29 @@ export async function listNamespaces(): Promise<string[]> {
     .filter(Boolean);
 }
 
+/** SIGKILLs every process still in the namespace: a namespace with processes outlives `ip netns del`. */
+export async function killNamespacePids(ns: string): Promise<number> {
+  let out = '';
+  try {
+    out = await ip('netns', 'pids', ns);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const pid of out.split(/\s+/).filter(Boolean).map(Number)) {
+    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      n++;
+    } catch {
+      // already gone
+    }
+  }
+  return n;
+}
+
 export async function deleteNamespace(ns: string): Promise<void> {
+  await killNamespacePids(ns);
   try {
     await ip('netns', 'del', ns);
   } catch (err) {
