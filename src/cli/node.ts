@@ -2,6 +2,7 @@
 // DNS and the ingress controller in one process, sharing one set of informers (one watch
 // per resource instead of three), each switchable.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Command, Options } from './command.js';
 import { UsageError } from './command.js';
 import { configFromOptions, proxyFlags } from './proxy.js';
@@ -9,6 +10,8 @@ import { applyKubeProxyConfiguration } from './kube-proxy-config.js';
 import { openInformers } from './informers.js';
 import { bindFlag } from './bind.js';
 import { logger } from '../observability/log.js';
+import { StatusCollector } from '../observability/status-collector.js';
+import { splitHostPort } from '../proxy/healthcheck.js';
 
 const log = logger('node');
 
@@ -19,7 +22,7 @@ interface Part {
 }
 
 
-async function dnsPart(opts: Options, informers: import('../client/informer.js').InformerFactory): Promise<Part> {
+async function dnsPart(opts: Options, informers: import('../client/informer.js').InformerFactory, status: StatusCollector): Promise<Part> {
   const { parseConfig } = await import('../dns/config.js');
   const { CorefileError, defaultCorefile } = await import('../dns/corefile.js');
   const { ClusterDns } = await import('../dns/setup.js');
@@ -45,10 +48,11 @@ async function dnsPart(opts: Options, informers: import('../client/informer.js')
   }
   // With a Corefile its own server blocks say where to listen, unless --dns-bind is given.
   const dns = new ClusterDns({ config, informers, bind: !path || opts.explicitlySet.has('dns-bind') ? dnsBind : undefined });
+  status.attachDns(dns);
   return { name: 'dns', start: () => dns.start(), stop: () => dns.stop() };
 }
 
-async function ingressPart(opts: Options, informers: import('../client/informer.js').InformerFactory): Promise<Part> {
+async function ingressPart(opts: Options, informers: import('../client/informer.js').InformerFactory, status: StatusCollector): Promise<Part> {
   const { IngressController } = await import('../ingress/setup.js');
   const { CONTROLLER_NAME } = await import('../ingress/routes.js');
   const nsName = (name: string): string | undefined => {
@@ -64,6 +68,7 @@ async function ingressPart(opts: Options, informers: import('../client/informer.
     metricsBind: bindFlag(opts, 'ingress-metrics-bind'),
     defaultCertificate: nsName('default-ssl-certificate'),
   });
+  status.attachIngress(controller);
   return { name: 'ingress', start: () => controller.start(), stop: () => controller.stop() };
 }
 
@@ -97,21 +102,51 @@ export const command: Command = {
       const { cleanup } = await import('../proxy/setup.js');
       return cleanup();
     }
+    // The metrics port serves the proxy's /metrics and the node's status page (/, /status).
+    const metricsAddress = proxyCfg ? proxyCfg.metricsBindAddress : opts.string('metrics-bind-address');
+    let metricsBind: { host: string; port: number } | undefined;
+    try {
+      metricsBind = metricsAddress ? splitHostPort(metricsAddress) : undefined;
+    } catch (err) {
+      throw new UsageError(`invalid --metrics-bind-address: ${(err as Error).message}`);
+    }
     const source = await openInformers(opts, 'kubeplane-node');
+    const nodeName = proxyCfg?.nodeName ?? (opts.string('node-name') || opts.string('hostname-override') || hostname().toLowerCase());
+    const status = new StatusCollector({ node: nodeName, informers: source.factory });
+    for (const name of ['proxy', 'dns', 'ingress']) status.component(name, false);
     // Every component registers its informers before any starts, so one start feeds them all.
     const parts: Part[] = [];
-    if (opts.bool('dns')) parts.push(await dnsPart(opts, source.factory));
-    if (opts.bool('ingress')) parts.push(await ingressPart(opts, source.factory));
+    if (opts.bool('dns')) parts.push(await dnsPart(opts, source.factory, status));
+    if (opts.bool('ingress')) parts.push(await ingressPart(opts, source.factory, status));
+    let running: Awaited<ReturnType<typeof import('../proxy/setup.js').startProxy>> | undefined;
     if (proxyCfg) {
-      const cfg = proxyCfg;
+      const cfg = { ...proxyCfg, metricsBindAddress: '' };
       const { startProxy } = await import('../proxy/setup.js');
-      let running: Awaited<ReturnType<typeof startProxy>> | undefined;
       parts.unshift({
         name: 'proxy',
         start: async () => {
           running = await startProxy(cfg, source.factory, { stateDir: opts.string('state-dir') });
+          status.attachProxy(running, cfg.mode);
         },
         stop: async () => running?.stop(),
+      });
+    }
+    if (metricsBind) {
+      const bind = metricsBind;
+      const { serveStatus } = await import('../observability/status-server.js');
+      let server: Awaited<ReturnType<typeof serveStatus>> | undefined;
+      parts.push({
+        name: 'status',
+        start: async () => {
+          // As kube-proxy's metrics server: a port it cannot take is an error in the log, not a stop.
+          try {
+            server = await serveStatus(status, { ...bind, registry: running?.metrics.registry });
+            log.info('Serving the status page and metrics', { address: `${bind.host}:${server.port}` });
+          } catch (err) {
+            log.error('Cannot serve the status page and metrics', err, { address: `${bind.host}:${bind.port}` });
+          }
+        },
+        stop: async () => server?.close(),
       });
     }
     const started: Part[] = [];
@@ -130,7 +165,7 @@ export const command: Command = {
       if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${e.address}:${e.port}: ${e.code}`);
       throw err;
     }
-    log.info('kubeplane node running', { parts: started.map((p) => p.name), node: proxyCfg?.nodeName });
+    log.info('kubeplane node running', { parts: started.map((p) => p.name), node: nodeName });
     await new Promise<void>((resolve) => {
       const onSignal = (): void => {
         process.off('SIGTERM', onSignal);
