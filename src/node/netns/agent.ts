@@ -357,7 +357,12 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
       const child = spawn('ip', args, { stdio: ['ignore', fd, fd] });
       child.on('error', (err) => log.error('kubeplane node failed to start', err, { node: node.name }));
       child.on('exit', (code, signal) => {
-        if (!stopping) log.warn('kubeplane node exited', { node: node.name, code, signal, log: join(dir, 'kubeplane-node.log') });
+        if (stopping) return;
+        log.warn('kubeplane node exited, restarting it', { node: node.name, code, signal, log: join(dir, 'kubeplane-node.log') });
+        // As a DaemonSet pod would be: restarted, after a pause so a crash loop stays cheap.
+        setTimeout(() => {
+          if (!stopping) node.dataPlane = startDataPlane(node, dp);
+        }, 2000).unref();
       });
       return child;
     } finally {
@@ -368,10 +373,12 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
   const stopAll = async () => {
     stopping = true;
     queue.shutDown();
+    // Pods first (their processes, short grace: a sync waiting out a long grace period ends
+    // with them), then the node processes, then the namespaces.
+    const killed = Promise.all([...records.values()].map((r) => r.sandbox.terminate(1).catch(() => undefined)));
     await workers;
+    await killed;
     await factory.stop();
-    // Pods first (their processes, short grace), then the node processes, then the namespaces.
-    await Promise.all([...records.values()].map((r) => r.sandbox.terminate(1).catch(() => undefined)));
     records.clear();
     // The node processes stop together; the namespaces go right after, so nothing they
     // leave behind (rules, sockets) outlives them.

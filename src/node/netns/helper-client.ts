@@ -60,7 +60,12 @@ export class NodeHelper {
         reject(new Error(`node helper in ${this.opts.ns} exited (${signal ?? code}): ${stderr.trim()}`));
         for (const [id, cb] of this.pending) cb({ id, ok: false, message: 'node helper exited' });
         this.pending.clear();
-        if (!this.stopped) log.warn('Node helper exited', { ns: this.opts.ns, code, signal, stderr: stderr.trim() });
+        if (this.stopped) return;
+        log.warn('Node helper exited, restarting it', { ns: this.opts.ns, code, signal, stderr: stderr.trim() });
+        // The API relay lives in it: bring it back even if no probe asks.
+        setTimeout(() => {
+          if (!this.stopped) this.start().catch(() => undefined);
+        }, 1000).unref();
       });
     });
     return this.ready;
