@@ -95,6 +95,46 @@ describeE2E('control-plane failover on etcd', { commands: ['etcd', 'kubectl'] },
     expect(bound).toMatch(/^ha-[ab]-0$/);
   }, 120_000);
 
+  it('two controller-managers on different API servers: after a SIGKILL of the leader the other takes over and reconciles', async () => {
+    const manager = (server: ApiServerProcess) => {
+      const p = startKubeplane([
+        'controller-manager',
+        `--kubeconfig=${server.kubeconfig}`,
+        `--leader-elect-lease-duration=${LEASE_SECONDS}s`,
+        '--leader-elect-renew-deadline=3s',
+        '--leader-elect-retry-period=500ms',
+        '--controllers=replicaset',
+      ]);
+      procs.push(p);
+      return p;
+    };
+    const ma = manager(a);
+    const mb = manager(b);
+    const leading = (p: typeof ma) => p.output().includes('"Started leading"');
+    const leader = await waitFor(() => (leading(ma) ? ma : leading(mb) ? mb : undefined), { timeoutMs: 30_000, what: 'a leader' });
+    const follower = leader === ma ? mb : ma;
+    const rs = (replicas: number) => ({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'ha', namespace: 'default' },
+      spec: { replicas, selector: { matchLabels: { app: 'ha-rs' } }, template: { metadata: { labels: { app: 'ha-rs' } }, spec: { containers: [{ name: 'c', image: 'none' }] } } },
+    });
+    const rsPods = async () => (await b.client.list<Pod>(pods, { namespace: 'default', labelSelector: 'app=ha-rs' })).items.filter((p) => !p.metadata.deletionTimestamp);
+    expect((await a.kubectl(['apply', '-f', '-'], { input: JSON.stringify(rs(2)) })).code).toBe(0);
+    await waitFor(async () => (await rsPods()).length === 2, { timeoutMs: 30_000, what: '2 pods from the first leader' });
+
+    leader.kill('SIGKILL');
+    await new Promise<void>((r) => (leader.exitCode !== null || leader.signalCode !== null ? r() : leader.once('exit', () => r())));
+    const held = await b.client.get<Lease>(leases, 'kube-controller-manager', { namespace: 'kube-system' });
+    // work queued while nobody leads is done by the new leader
+    expect((await b.kubectl(['scale', 'rs/ha', '--replicas=4'])).code).toBe(0);
+    await waitFor(() => leading(follower), { timeoutMs: 30_000, what: `the follower to take over: ${follower.output().slice(-1000)}` });
+    const taken = await a.client.get<Lease>(leases, 'kube-controller-manager', { namespace: 'kube-system' });
+    expect(taken.spec.holderIdentity).not.toBe(held.spec.holderIdentity);
+    expect(Date.parse(taken.spec.acquireTime!) - Date.parse(held.spec.renewTime!)).toBeGreaterThanOrEqual(LEASE_SECONDS * 1000);
+    await waitFor(async () => (await rsPods()).length === 4, { timeoutMs: 30_000, what: '4 pods from the new leader' });
+  }, 120_000);
+
   it('etcd killed and restarted: 503 ServiceUnavailable meanwhile, no acknowledged write lost, recovery without a restart', async () => {
     await a.client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'durable' } } as KubeObject);
     const acked = new Map<string, string>();
