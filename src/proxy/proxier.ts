@@ -248,6 +248,11 @@ export class Proxier {
     this.nftCounts.noLocalExternal += sign * f.counts.noLocalExternal;
   }
 
+  /** Stops helper processes (the nftables netlink relay). */
+  close(): void {
+    this.deps.nftables?.close();
+  }
+
   /** Writes the nftables mirror for the next start (full syncs and shutdown). */
   saveState(): void {
     if (!this.deps.stateFile || !this.deps.nftables || !this.lastSyncOKOrFirst()) return;

@@ -136,7 +136,10 @@ export async function startProxy(cfg: ProxyConfig, factory: InformerFactory, opt
     requestSync,
     async stop() {
       runner?.stop();
-      for (const p of proxiers) p.saveState();
+      for (const p of proxiers) {
+        p.saveState();
+        p.close();
+      }
       hcServers.close();
       for (const s of servers) s.close();
       await factory.stop();

@@ -86,6 +86,8 @@ export class NftablesRunner {
    */
   async apply(transaction: string, opts: { partial?: boolean } = {}): Promise<void> {
     if (!transaction) return;
+    // Start the relay while full syncs run, so the first partial sync does not wait for python.
+    if (!opts.partial && this.netlink) this.relay ??= NetlinkRelay.start();
     if (opts.partial && this.netlink) {
       const batch = encodeNftBatch(transaction, this.family, TABLE);
       const relay = batch && (await (this.relay ??= NetlinkRelay.start()));
