@@ -160,6 +160,37 @@ describeE2E('control-plane failover on etcd', { commands: ['etcd', 'kubectl'] },
         if (phase === 'down') await new Promise((r) => setTimeout(r, 50));
       }
     };
+    // a client watching through B across the outage, resuming from the last resourceVersion
+    // it saw whenever its stream ends, as an informer's reflector does
+    const watched: { name: string; rv: number }[] = [];
+    let watching = true;
+    let resumes = 0;
+    const rvOf = (o: KubeObject) => Number(o.metadata.resourceVersion);
+    let lastRV = (await b.client.list(configmaps, { namespace: 'durable' })).metadata.resourceVersion!;
+    const resumer = (async () => {
+      while (watching) {
+        try {
+          const w = await b.client.watch<ConfigMap>(configmaps, { namespace: 'durable', resourceVersion: lastRV });
+          const stop = setInterval(() => !watching && w.close(), 100);
+          try {
+            for await (const ev of w.events) {
+              if (ev.type === 'ERROR') break;
+              watched.push({ name: ev.object.metadata.name!, rv: rvOf(ev.object) });
+              lastRV = ev.object.metadata.resourceVersion!;
+            }
+          } finally {
+            clearInterval(stop);
+            w.close();
+          }
+        } catch {
+          // refused while etcd is down: try again
+        }
+        if (watching) {
+          resumes++;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    })();
     const writers = Array.from({ length: 4 }, writer);
     await waitFor(() => acked.size >= 60, { timeoutMs: 30_000, what: '60 acknowledged writes' });
 
@@ -200,6 +231,17 @@ describeE2E('control-plane failover on etcd', { commands: ['etcd', 'kubectl'] },
     }
     // and both servers write again, with no restart
     for (const s of [a, b]) await s.client.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `after-${s.name}`, namespace: 'durable' } } as ConfigMap);
+    // the resuming watcher saw every acknowledged write and the two after it, in order, none twice
+    await waitFor(() => watched.some((w) => w.name === 'after-apiserver-1'), { timeoutMs: 30_000, what: `the resuming watch to catch up (${watched.length} events, ${resumes} resumes)` });
+    watching = false;
+    await resumer;
+    const rvs = watched.map((w) => w.rv);
+    expect(rvs).toEqual([...rvs].sort((x, y) => x - y));
+    expect(new Set(rvs).size).toBe(rvs.length);
+    const seen = new Map(watched.map((w) => [w.name, String(w.rv)]));
+    for (const [name, rv] of acked) expect(seen.get(name), `watch: ${name}`).toBe(rv);
+    expect(resumes).toBeGreaterThan(0);
+    console.log(`watch through the other server across the outage: ${watched.length} events, resumed ${resumes} times`);
     expect(a.process.exitCode).toBeNull();
     expect(b.process.exitCode).toBeNull();
   }, 120_000);
