@@ -166,7 +166,7 @@ function ingressSection(ing: IngressStatus | undefined, window: number): string 
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:1.5em;color:#1d2330}
 h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.4em 0 .4em;border-bottom:1px solid #ccd;padding-bottom:.2em}
-table{border-collapse:collapse;font-size:.9em}th,td{border:1px solid #ccd;padding:.25em .6em;text-align:left;vertical-align:top}
+table{border-collapse:collapse;font-size:.9em;margin-bottom:.7em}th,td{border:1px solid #ccd;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#eef1f6}.bad{color:#b3261e}.ok{color:#1e7b34}.empty{color:#667}.meta{color:#556;font-size:.9em}
 .num{font-variant-numeric:tabular-nums}`;
 
