@@ -83,3 +83,63 @@ export function clientAddress(remote: string | undefined): string {
   if (!remote) return '';
   return remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
 }
+
+/**
+ * The upstream request's header lines ("name: value\r\n" each) straight from the client's
+ * raw header list: hop-by-hop, framing and proxy-set fields dropped, X-Forwarded-* added.
+ * Framing (Content-Length / Transfer-Encoding) is the upstream client's to write.
+ */
+export function upstreamRequestHead(raw: readonly string[], f: ForwardInfo): string {
+  let listed: Set<string> | undefined;
+  let xri: string | undefined;
+  let xff: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection') addTokens((listed ??= new Set()), raw[i + 1]!);
+  }
+  let head = 'host: ' + f.host + '\r\n';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'content-length' || listed?.has(lower)) continue;
+    if (SET_BY_PROXY.has(lower)) {
+      if (lower === 'x-request-id') xri ??= raw[i + 1];
+      else if (lower === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : xff + ', ' + raw[i + 1];
+      continue;
+    }
+    head += name + ': ' + raw[i + 1] + '\r\n';
+  }
+  const id = xri !== undefined && SANE_REQUEST_ID.test(xri) ? xri : requestId();
+  head += 'x-request-id: ' + id + '\r\nx-real-ip: ' + f.clientIP + '\r\nx-forwarded-for: ' + f.clientIP + '\r\n';
+  if (xff) head += 'x-original-forwarded-for: ' + xff + '\r\n';
+  return head + 'x-forwarded-host: ' + f.host + '\r\nx-forwarded-port: ' + f.port + '\r\nx-forwarded-proto: ' + f.proto + '\r\nx-forwarded-scheme: ' + f.proto + '\r\nx-scheme: ' + f.proto + '\r\n';
+}
+
+const SANE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+function addTokens(s: Set<string>, v: string): void {
+  for (const part of v.split(',')) {
+    const t = part.trim().toLowerCase();
+    if (t) s.add(t);
+  }
+}
+
+/** The client's response header list from the upstream's (names lowercase): hop-by-hop removed. */
+export function clientResponseHeaderList(upstream: readonly string[]): string[] {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < upstream.length; i += 2) if (upstream[i] === 'connection') addTokens((listed ??= new Set()), upstream[i + 1]!);
+  const out: string[] = [];
+  for (let i = 0; i < upstream.length; i += 2) {
+    const name = upstream[i]!;
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    out.push(name, upstream[i + 1]!);
+  }
+  return out;
+}
+
+/** Sets a header in a flat list, replacing any values it had. */
+export function setListHeader(list: string[], name: string, value: string): void {
+  for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === name) list.splice(i, 2);
+  list.push(name, value);
+}

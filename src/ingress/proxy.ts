@@ -3,17 +3,18 @@
  * endpoints over undici pools. This file is the hot path, so it is larger than most and
  * keeps per-request state on one object instead of closures.
  */
-import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
+import { Pool } from 'undici';
 import { hostFromHeader, type RouteTable, type PathMatch } from './table.js';
 import type { PathRoute, BackendTarget } from './routes.js';
 import { DEFAULT_ANNOTATIONS as defaultAnnotations, type IngressAnnotations } from './annotations.js';
 import { EndpointHealth, Upstreams, type Upstream } from './upstreams.js';
 import type { UpstreamEndpoint } from './endpoints.js';
 import { GrpcUpstreams } from './grpc.js';
-import { clientAddress, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { clientAddress, clientResponseHeaderList, setListHeader, upstreamRequestHead, upstreamRequestHeaders } from './headers.js';
+import { BodyTooLargeError, H1_BODY_TIMEOUT, H1_CONNECT_TIMEOUT, H1_HEADERS_TIMEOUT, H1_SEND_TIMEOUT, H1Pool, type H1Controller, type H1Handler, type H1Request } from './h1.js';
 import { applyCors, chooseCanary, LimitState, pickAffinity, rewritePath, sourceAllowed } from './policy.js';
 import type { IngressMetrics } from './metrics.js';
 import { logger } from '../observability/log.js';
@@ -26,7 +27,8 @@ type ClientResponse = ServerResponse | Http2ServerResponse;
 const HSTS = 'max-age=31536000; includeSubDomains';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const MAX_TRIES = 3;
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', H1_CONNECT_TIMEOUT, 'ETIMEDOUT', 'EADDRNOTAVAIL']);
+const TIMEOUTS = new Set([H1_HEADERS_TIMEOUT, H1_SEND_TIMEOUT, 'UND_ERR_HEADERS_TIMEOUT']);
 
 export interface ProxyOptions {
   upstreams: Upstreams;
@@ -37,7 +39,37 @@ export interface ProxyOptions {
   httpsPort: number;
 }
 
-/** The pool for one endpoint origin; shared by every route that reaches it. */
+/** The HTTP/1.1 connections to one endpoint origin; shared by every route that reaches it. */
+class H1Pools {
+  private readonly pools = new Map<string, H1Pool>();
+  get(ep: UpstreamEndpoint, a: IngressAnnotations): H1Pool {
+    // backend-protocol HTTPS: TLS to the pod, unverified like ingress-nginx's default
+    // (proxy-ssl-verify off); pod certificates rarely name the pod IP.
+    const tls = a.backendProtocol === 'HTTPS';
+    const key = a.connectTimeout === 5000 && !tls ? ep.origin : `${ep.origin}#${a.connectTimeout}${tls ? '#tls' : ''}`;
+    let p = this.pools.get(key);
+    if (!p) {
+      p = new H1Pool({ host: ep.address, port: ep.port, tls, connectTimeout: a.connectTimeout });
+      this.pools.set(key, p);
+    }
+    return p;
+  }
+  /** Closes pools of endpoints no upstream uses: idle sockets now, busy ones when their exchange ends. */
+  sweep(live: Set<string>): void {
+    for (const [key, p] of this.pools) {
+      if (!live.has(key.split('#')[0]!)) {
+        this.pools.delete(key);
+        p.close();
+      }
+    }
+  }
+  close(): void {
+    for (const p of this.pools.values()) p.destroy();
+    this.pools.clear();
+  }
+}
+
+/** undici pools, for Upgrade (WebSocket) requests only; one per endpoint origin. */
 class Pools {
   private readonly pools = new Map<string, Pool>();
   get(origin: string, a: IngressAnnotations): Pool {
@@ -73,16 +105,16 @@ function statusText(code: number): string {
   return code === 404 ? 'default backend - 404' : code === 503 ? 'Service Temporarily Unavailable' : code === 502 ? 'Bad Gateway' : code === 504 ? 'Gateway Timeout' : code === 403 ? 'Forbidden' : code === 413 ? 'Request Entity Too Large' : 'Error';
 }
 
-/** One proxied request: the undici handler and the client response tied together. */
-class Exchange implements Dispatcher.DispatchHandler {
-  controller: Dispatcher.DispatchController | undefined = undefined;
+/** One proxied request: the upstream handler and the client response tied together. */
+class Exchange implements H1Handler {
+  controller: H1Controller | undefined = undefined;
   endpoint: UpstreamEndpoint | undefined = undefined;
   tried: string[] | undefined = undefined;
   started = false;
   bytes = 0;
   readonly t0 = performance.now();
   upstream: Upstream | undefined = undefined;
-  opts: Dispatcher.DispatchOptions | undefined = undefined;
+  opts: H1Request | undefined = undefined;
   affinityCookie: string | undefined = undefined;
   hsts = false;
 
@@ -94,23 +126,27 @@ class Exchange implements Dispatcher.DispatchHandler {
     readonly canary: boolean,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: H1Controller): void {
     this.controller = controller;
     if (this.res.destroyed) controller.abort(new Error('client gone'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: H1Controller, statusCode: number, headers: string[]): void {
     this.started = true;
     this.proxy.health.markOk(this.endpoint!.origin);
-    const out = clientResponseHeaders(headers);
+    const out = clientResponseHeaderList(headers);
     const a = this.route.annotations;
-    for (const [k, v] of a.responseHeaders) out[k.toLowerCase()] = v;
-    if (a.cors) applyCors(a.cors, this.req.headers.origin, out);
-    if (this.affinityCookie) out['set-cookie'] = appendCookie(out['set-cookie'], this.affinityCookie);
+    for (const [k, v] of a.responseHeaders) setListHeader(out, k.toLowerCase(), v);
+    if (a.cors) {
+      const cors: Record<string, string | string[]> = {};
+      applyCors(a.cors, this.req.headers.origin, cors);
+      for (const k in cors) setListHeader(out, k, cors[k] as string);
+    }
+    if (this.affinityCookie) out.push('set-cookie', this.affinityCookie);
     // ingress-nginx's hsts default: on for HTTPS responses of hosts with TLS, unless the backend set one.
-    if (this.hsts && out['strict-transport-security'] === undefined) out['strict-transport-security'] = HSTS;
+    if (this.hsts && !out.includes('strict-transport-security')) out.push('strict-transport-security', HSTS);
     try {
-      this.res.writeHead(statusCode, out as Record<string, string>);
+      this.res.writeHead(statusCode, out as unknown as Record<string, string>);
     } catch (err) {
       controller.abort(err as Error);
       return;
@@ -120,7 +156,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   status = 0;
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: H1Controller, chunk: Buffer): void {
     this.bytes += chunk.length;
     if (!(this.res as ServerResponse).write(chunk)) {
       controller.pause();
@@ -133,7 +169,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.finish(this.status);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_controller: H1Controller, err: Error): void {
     const code = (err as { code?: string }).code ?? '';
     if (err instanceof BodyTooLargeError && !this.started) {
       this.proxy.reply(this.res, 413, { connection: 'close' });
@@ -154,14 +190,14 @@ class Exchange implements Dispatcher.DispatchHandler {
         this.finish(502);
         return;
       }
-      const status = code === 'UND_ERR_HEADERS_TIMEOUT' ? 504 : 502;
+      const status = TIMEOUTS.has(code) ? 504 : 502;
       this.proxy.metrics?.upstreamErrors.inc({ reason: status === 504 ? 'timeout' : 'error' });
       if (!this.res.destroyed) this.proxy.reply(this.res, status);
       this.finish(status);
       return;
     }
     // Headers already sent: the only honest signal left is to cut the response.
-    this.proxy.metrics?.upstreamErrors.inc({ reason: code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'reset' });
+    this.proxy.metrics?.upstreamErrors.inc({ reason: code === H1_BODY_TIMEOUT ? 'timeout' : 'reset' });
     this.res.destroy();
     this.finish(this.status);
   }
@@ -197,28 +233,8 @@ function metricLabels(ex: Exchange): Record<'host' | 'ingress' | 'namespace' | '
   return { host: r.host, ingress: ingress ?? '', namespace: namespace ?? '', service, path: r.path, method: ex.req.method ?? '', status: String(ex.status), canary: ex.canary ? service : '' };
 }
 
-class BodyTooLargeError extends Error {
-  override name = 'BodyTooLargeError';
-  readonly code = 'KP_INGRESS_BODY_TOO_LARGE';
-}
-
-/** Streams a request body to the upstream, failing once it passes `max` bytes (413). */
-async function* limitBody(req: ClientRequest, max: number): AsyncGenerator<Buffer> {
-  let n = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    n += chunk.length;
-    if (n > max) throw new BodyTooLargeError(`request body larger than ${max} bytes`);
-    yield chunk;
-  }
-}
-
-function resumeController(this: Dispatcher.DispatchController): void {
+function resumeController(this: H1Controller): void {
   this.resume();
-}
-
-function appendCookie(existing: string | string[] | undefined, cookie: string): string[] {
-  if (!existing) return [cookie];
-  return Array.isArray(existing) ? [...existing, cookie] : [existing, cookie];
 }
 
 const kExchange = Symbol('exchange');
@@ -234,6 +250,7 @@ export class Proxy {
   readonly health = new EndpointHealth();
   readonly limits = new LimitState();
   readonly pools = new Pools();
+  readonly h1 = new H1Pools();
   readonly grpc = new GrpcUpstreams();
   readonly upstreams: Upstreams;
   readonly metrics: IngressMetrics | undefined;
@@ -246,6 +263,12 @@ export class Proxy {
     this.metrics = opts.metrics;
     this.defaultBackend = opts.defaultBackend;
     this.httpsPort = opts.httpsPort;
+  }
+
+  /** Closes connection pools of endpoints no upstream uses any more. */
+  sweep(live: Set<string>): void {
+    this.pools.sweep(live);
+    this.h1.sweep(live);
   }
 
   /** Swaps in a new table; requests already routed keep the route they matched. */
@@ -315,22 +338,24 @@ export class Proxy {
     ex.hsts = secure && tls;
     if (!this.limits.admit(ex, a, clientAddress(req.socket.remoteAddress))) return this.reply(res, 503);
     ex.upstream = upstream;
-    const hostHeader = authority(req) ?? '';
-    const headers = upstreamRequestHeaders(req.headers, { host: hostHeader, clientIP: clientAddress(req.socket.remoteAddress), proto: secure ? 'https' : 'http', port });
+    const fwd = { host: authority(req) ?? '', clientIP: clientAddress(req.socket.remoteAddress), proto: secure ? ('https' as const) : ('http' as const), port };
     const method = req.method ?? 'GET';
-    const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined || (req as Http2ServerRequest).stream !== undefined);
+    const path = upstreamPath ?? req.url ?? '/';
+    if (a.backendProtocol === 'GRPC') return this.forwardGrpc(ex, upstream, path, upstreamRequestHeaders(req.headers, fwd));
+    const cl = req.headers['content-length'];
+    const length = cl !== undefined && /^\d{1,15}$/.test(cl) ? Number(cl) : undefined;
+    const hasBody = method !== 'GET' && method !== 'HEAD' && (length !== undefined ? length > 0 : req.headers['transfer-encoding'] !== undefined || (req as Http2ServerRequest).stream !== undefined);
     ex.opts = {
-      origin: '',
-      path: upstreamPath ?? req.url ?? '/',
       method,
-      headers,
+      path,
+      head: upstreamRequestHead(req.rawHeaders, fwd),
+      body: hasBody ? (req as IncomingMessage) : null,
+      ...(hasBody && length !== undefined ? { contentLength: length } : {}),
       // A body without Content-Length is counted as it streams; Content-Length was checked already.
-      body: !hasBody ? null : a.proxyBodySize > 0 && req.headers['content-length'] === undefined ? (limitBody(req, a.proxyBodySize) as unknown as IncomingMessage) : (req as IncomingMessage), // undici streams async iterables; its types omit them
-      headersTimeout: a.readTimeout,
-      bodyTimeout: a.readTimeout,
-      blocking: false,
+      maxBody: hasBody && length === undefined ? a.proxyBodySize : 0,
+      readTimeout: a.readTimeout,
+      sendTimeout: a.sendTimeout,
     };
-    if (a.backendProtocol === 'GRPC') return this.forwardGrpc(ex, upstream, headers);
     if (a.affinity) {
       const chosen = pickAffinity(a.affinity, req.headers.cookie, upstream);
       if (chosen.endpoint) ex.endpoint = chosen.endpoint;
@@ -341,7 +366,7 @@ export class Proxy {
     this.send(ex);
   }
 
-  private forwardGrpc(ex: Exchange, upstream: Upstream, headers: Record<string, string | string[]>): void {
+  private forwardGrpc(ex: Exchange, upstream: Upstream, path: string, headers: Record<string, string | string[]>): void {
     const a = ex.route.annotations;
     const ep = upstream.pick(a.loadBalance, this.health, undefined);
     if (!ep) {
@@ -350,7 +375,7 @@ export class Proxy {
     }
     ex.endpoint = ep;
     this.health.begin(ep.origin);
-    this.grpc.forward(ex.req, ex.res, ep.origin, ex.opts!.path, headers, { connect: a.connectTimeout, read: a.readTimeout }, (status) => ex.finish(status));
+    this.grpc.forward(ex.req, ex.res, ep.origin, path, headers, { connect: a.connectTimeout, read: a.readTimeout }, (status) => ex.finish(status));
   }
 
   /** Dispatches (or re-dispatches after a connect failure) to the next endpoint. */
@@ -368,8 +393,7 @@ export class Proxy {
     }
     ex.endpoint = ep;
     this.health.begin(ep.origin);
-    const pool = this.pools.get(ep.origin, a);
-    pool.dispatch(ex.opts!, ex);
+    this.h1.get(ep, a).dispatch(ex.opts!, ex);
   }
 
   /** WebSocket (and any HTTP/1.1 Upgrade): routed like a request, then piped both ways. */
@@ -415,6 +439,7 @@ export class Proxy {
 
   async close(): Promise<void> {
     this.grpc.close();
+    this.h1.close();
     await this.pools.close();
   }
 }

@@ -132,7 +132,7 @@ export class IngressController {
     await this.listeners.listen(this.opts.httpBind, this.opts.httpsBind);
     if (this.listeners.httpsPort !== undefined) this.proxy.httpsPort = this.listeners.httpsPort;
     if (this.opts.metricsBind) this.metricsServer = await this.serveMetrics(this.opts.metricsBind);
-    this.sweepTimer = setInterval(() => this.proxy.pools.sweep(this.upstreams.origins()), 30_000).unref();
+    this.sweepTimer = setInterval(() => this.proxy.sweep(this.upstreams.origins()), 30_000).unref();
   }
 
   get httpPort(): number | undefined {
