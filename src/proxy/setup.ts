@@ -14,6 +14,7 @@ import { families } from './render.js';
 import { BoundedFrequencyRunner } from './runner/bounded-frequency.js';
 import { detectBackend, IptablesRunner } from './runner/iptables.js';
 import { NftablesRunner } from './runner/nftables.js';
+import { ensureProxySysctls } from './sysctl.js';
 
 const log = logger('proxy');
 
@@ -34,6 +35,7 @@ export async function startProxy(cfg: ProxyConfig, factory: InformerFactory, opt
   const health = new ProxyHealth(2 * cfg.syncPeriodMs);
   const backend = cfg.mode === 'iptables' ? await detectBackend() : undefined;
   if (backend) log.info('Using iptables backend', { backend });
+  ensureProxySysctls(cfg);
   let runner: BoundedFrequencyRunner | undefined;
   const requestSync = (): void => {
     health.queued();

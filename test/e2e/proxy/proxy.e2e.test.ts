@@ -137,6 +137,16 @@ for (const mode of ['iptables', 'nftables'] as const) {
       }
     });
 
+    if (mode === 'iptables') {
+      it('NodePort answers on 127.0.0.1 on the node, with route_localnet set as kube-proxy sets it', () => {
+        const n = cluster.node('node1');
+        expect(cluster.exec(n.ns, 'cat', ['/proc/sys/net/ipv4/conf/all/route_localnet']).stdout.trim()).toBe('1');
+        const r = curl(n.ns, 'http://127.0.0.1:30080/');
+        expect(r.code, r.body).toBe(0);
+        expect(['a1', 'a2', 'b1']).toContain(r.body.split(' ')[0]);
+      });
+    }
+
     it('externalTrafficPolicy Local keeps the client source IP, and a node without local endpoints drops', () => {
       const ext = cluster.client('ext');
       const r = curl(ext.ns, `http://${cluster.node('node1').ip}:30081/`);
