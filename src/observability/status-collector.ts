@@ -56,8 +56,8 @@ function sum(values: { value: number }[]): number {
 export class StatusCollector {
   readonly rateWindowSeconds: number;
   private readonly sampleMs: number;
-  private readonly services: Informer<Service> | undefined;
-  private readonly slices: Informer<EndpointSlice> | undefined;
+  private services: Informer<Service> | undefined;
+  private slices: Informer<EndpointSlice> | undefined;
   private proxy: { source: ProxySource; mode: string } | undefined;
   private dns: DnsSource | undefined;
   private ingress: IngressSource | undefined;
@@ -70,8 +70,13 @@ export class StatusCollector {
   constructor(readonly opts: StatusCollectorOptions) {
     this.rateWindowSeconds = opts.rateWindowSeconds ?? 60;
     this.sampleMs = opts.sampleMs ?? 1000;
-    this.services = opts.informers?.informerFor<Service>('', 'services');
-    this.slices = opts.informers?.informerFor<EndpointSlice>('discovery.k8s.io', 'endpointslices');
+    if (opts.informers) this.useInformers(opts.informers);
+  }
+
+  /** Lists Services and EndpointSlices from this factory; call before the factory starts. */
+  useInformers(factory: InformerFactory): void {
+    this.services = factory.informerFor<Service>('', 'services');
+    this.slices = factory.informerFor<EndpointSlice>('discovery.k8s.io', 'endpointslices');
   }
 
   /** Names a component the page lists, running or not. */
