@@ -9,6 +9,7 @@
 //       await c.kubectlOk(['create', 'deployment', ...]);
 //       await c.execInPod('web-abc', ['curl', '-s', 'http://10.244.0.2:8080/']);   // runs inside the pod's netns
 //       await c.execInNode('kubeplane-node-0', ['iptables-save']);                    // inside a node's netns
+//       await c.addNode('big', { capacity: { cpu: '64' } });                            // one more node, later
 //     });
 //   });
 //
@@ -47,8 +48,13 @@ export interface NetnsCluster {
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
   /** kubectl that throws with its stderr when it fails */
   kubectlOk(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
-  /** the network namespace of a node, by Node name */
+  /** the network namespace of a node, by Node name (kubeplane-node-K, or one addNode made) */
   nodeNs(nodeName: string): string;
+  /**
+   * Adds a node to the running cluster: creates a Node labelled kubeplane.io/sandbox=netns
+   * (with this capacity and these labels), which `up` adopts; resolves once it is Ready with a podCIDR.
+   */
+  addNode(name: string, opts?: { capacity?: Record<string, string>; labels?: Record<string, string> }): Promise<void>;
   /** the network namespace of a running pod (from its containerID) */
   podNs(pod: string, namespace?: string): Promise<string>;
   execInPod(pod: string, cmd: string[], opts?: { namespace?: string; timeoutMs?: number }): Promise<RunResult>;
@@ -111,7 +117,10 @@ export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<Netn
     if (!m) throw new Error(`pod ${namespace}/${pod} has no netns container yet (containerID "${id}")`);
     return m[1]!;
   };
+  const added = new Map<string, string>();
   const nodeNs = (nodeName: string) => {
+    const known = added.get(nodeName);
+    if (known) return known;
     const m = /-(\d+)$/.exec(nodeName);
     if (!m) throw new Error(`not a netns node name: ${nodeName}`);
     return `${prefix}-node-${m[1]}`;
@@ -165,6 +174,19 @@ export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<Netn
       const base = join(dir, 'state', 'netns', 'pods');
       const d = readdirSync(base).find((n) => n.startsWith(`${namespace}_${pod}_`));
       return d ? readFileSync(join(base, d, `${container}.log`), 'utf8') : '';
+    },
+    async addNode(name, o = {}) {
+      const node = { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { ...(o.labels ?? {}), 'kubeplane.io/sandbox': 'netns' } }, ...(o.capacity ? { status: { capacity: o.capacity } } : {}) };
+      await kubectlOk(['create', '-f', '-'], { input: JSON.stringify(node) });
+      const ns = await waitFor(
+        async () => {
+          const r = await kubectl(['get', 'node', name, '-o', 'jsonpath={.metadata.annotations.kubeplane\\.io/netns} {.spec.podCIDR} {.status.conditions[?(@.type=="Ready")].status}']);
+          const [annotation, podCIDR, ready] = r.stdout.trim().split(' ');
+          return r.code === 0 && annotation && podCIDR && ready === 'True' ? annotation : undefined;
+        },
+        { timeoutMs: 30_000, what: `node ${name} adopted, Ready, with a podCIDR` },
+      );
+      added.set(name, ns);
     },
     output: () => up.output(),
     async crash() {

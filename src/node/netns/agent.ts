@@ -28,6 +28,10 @@ const nodesResource = resourceFor('', 'nodes')!;
 const podsResource = resourceFor('', 'pods')!;
 const NODE_NAME_INDEX = 'nodeName';
 const DEFAULT_CAPACITY = { cpu: '32', memory: '256Gi', pods: '110' };
+/** Nodes with this label (value netns) are run by the agent: a Node created with it is adopted. */
+export const NETNS_NODE_LABEL = 'kubeplane.io/sandbox';
+/** The network namespace of a netns Node. */
+export const NETNS_ANNOTATION = 'kubeplane.io/netns';
 
 export interface NetnsDataPlane {
   /** the kubeconfig `kubeplane node` reads (its server is reached through the relay) */
@@ -144,7 +148,20 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
     if ((p.spec.nodeName && ours.has(p.spec.nodeName)) || records.has(podKey(p))) queue.add(podKey(p));
   };
   pods.addEventHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: (p) => records.has(podKey(p)) && queue.add(podKey(p)) });
+  let adopting = false;
+  // Like kwok's --manage-nodes-with-label-selector: `kubectl create` a Node labelled
+  // kubeplane.io/sandbox=netns and it becomes a real node of this cluster.
+  const adopt = (n: Node) => {
+    const name = n.metadata.name!;
+    if (!adopting || stopping || claimed.has(name) || n.metadata.labels?.[NETNS_NODE_LABEL] !== 'netns' || n.metadata.deletionTimestamp) return;
+    log.info('Adopting Node', { node: name });
+    register(name).catch((err: unknown) => {
+      claimed.delete(name);
+      log.error('Adopting a Node failed', err, { node: name });
+    });
+  };
   const onNode = (n: Node) => {
+    adopt(n);
     const node = ours.get(n.metadata.name!);
     if (node && n.spec?.podCIDR && !node.network) node.network = setupPodNetwork(node, n.spec.podCIDR);
   };
@@ -295,22 +312,32 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
     await writeStatus(pod, rec);
   }
 
-  async function register(index: number): Promise<OurNode> {
-    const name = `${namePrefix}${index}`;
+  let nextIndex = 0;
+  /** Node names being registered or adopted, so an informer event never starts a second one. */
+  const claimed = new Set<string>();
+
+  async function register(name: string, index = nextIndex++): Promise<OurNode> {
+    claimed.add(name);
     const net = await fabric.addNode(index);
     const helper = new NodeHelper({ ns: net.ns, relay: { listen: `${apiURL.hostname.replace(/^\[|\]$/g, '')}:${apiURL.port || 443}`, socket: relaySocket } });
     await helper.start();
     const node: OurNode = { name, net, helper, usedHosts: new Set() };
     ours.set(name, node);
-    const labels: Record<string, string> = { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubeplane.io/sandbox': 'netns' };
+    const labels: Record<string, string> = { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', [NETNS_NODE_LABEL]: 'netns' };
+    const annotations = { [NETNS_ANNOTATION]: net.ns };
     let obj: Node;
     try {
-      obj = await client.create<Node>(nodesResource, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: {} });
+      obj = await client.create<Node>(nodesResource, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels, annotations }, spec: {} });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       obj = await client.get<Node>(nodesResource, name);
+      // A Node made by someone else (or a previous run): ours now, and it says where it lives.
+      if (obj.metadata.annotations?.[NETNS_ANNOTATION] !== net.ns || obj.metadata.labels?.[NETNS_NODE_LABEL] !== 'netns') {
+        obj = await client.update<Node>(nodesResource, { ...obj, metadata: { ...obj.metadata, labels: { ...labels, ...(obj.metadata.labels ?? {}), [NETNS_NODE_LABEL]: 'netns' }, annotations: { ...(obj.metadata.annotations ?? {}), ...annotations } } });
+      }
     }
-    const capacity = { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}) };
+    // Capacity given on the Node object (a test's small node) wins over the defaults.
+    const capacity = { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}), ...(obj.status?.capacity ?? {}) };
     const ts = now();
     for (let attempt = 0; ; attempt++) {
       try {
@@ -407,7 +434,9 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
   try {
     await fabric.create();
     await factory.start();
-    for (let i = 0; i < opts.nodes; i++) await register(i);
+    for (let i = 0; i < opts.nodes; i++) await register(`${namePrefix}${i}`);
+    adopting = true;
+    for (const n of nodes.list()) adopt(n);
     await Promise.all([pods.synced(), nodes.synced()]);
     workers = runWorkers(queue, 8, sync, (key, err) =>
       // A conflict only means a fresher pod is on its way: the retry uses it.
@@ -429,7 +458,7 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
     nodeNamespace: (name) => ours.get(name)?.net.ns,
     podNamespace: (namespace, name) => records.get(`${namespace}/${name}`)?.podNs,
     async addNode() {
-      return (await register(ours.size)).name;
+      return (await register(`${namePrefix}${nextIndex}`)).name;
     },
     stop: stopAll,
   };
