@@ -2,6 +2,7 @@
 // required node affinity, NoSchedule/NoExecute taints), placed by the scheduler through a
 // required node affinity on the node's name, as kube-controller-manager does since 1.12.
 
+import { createHash } from 'node:crypto';
 import type { KubeObject, Node, Pod } from '../../api/types.js';
 import { resourceFor } from '../../api/resources.js';
 import { isNotFound } from '../../client/errors.js';
@@ -16,6 +17,20 @@ import { CONTROLLER_UID_INDEX, controllerOf, indexedInformer, keyOf, QueueContro
 const podsResource = resourceFor('', 'pods')!;
 const dsResource = resourceFor('apps', 'daemonsets')!;
 const EXPECTATION_TTL_MS = 60_000;
+/** the pod label naming the template revision a pod was made from, as upstream's ControllerRevisions do */
+export const REVISION_LABEL = 'controller-revision-hash';
+
+export function templateHash(ds: DaemonSet): string {
+  return createHash('sha256').update(JSON.stringify(ds.spec.template)).digest('hex').slice(0, 10);
+}
+
+/** RollingUpdate's maxUnavailable as a pod count (int or percent of desired, at least 1 as upstream rounds up) */
+function maxUnavailable(ds: DaemonSet, desired: number): number {
+  const v = (ds.spec as { updateStrategy?: { rollingUpdate?: { maxUnavailable?: number | string } } }).updateStrategy?.rollingUpdate?.maxUnavailable ?? 1;
+  if (typeof v === 'number') return Math.max(1, v);
+  const m = /^(\d+)%$/.exec(v);
+  return m ? Math.max(1, Math.ceil((Number(m[1]) * desired) / 100)) : Math.max(1, Number(v) || 1);
+}
 
 /** Whether the DaemonSet's pod should run on this node. */
 export function shouldRunOn(ds: DaemonSet, node: Node): boolean {
@@ -89,6 +104,10 @@ export class DaemonSetController extends QueueController {
     let available = 0;
     const now = Date.now();
     const eligible = new Set<string>();
+    const hash = templateHash(ds);
+    let updated = 0;
+    /** pods of an older template, on nodes that should run the DaemonSet */
+    const outdated: { pod: Pod; available: boolean }[] = [];
     for (const node of this.nodes.list()) {
       const name = node.metadata.name!;
       const pods = byNode.get(name) ?? [];
@@ -100,8 +119,11 @@ export class DaemonSetController extends QueueController {
         if (pods.length > 1) toDelete.push(...pods.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '')).slice(1));
         if (pods.length > 0) {
           current++;
+          const isAvailable = isPodAvailable(pods[0]!, ds.spec.minReadySeconds ?? 0, now);
           if (isPodReady(pods[0]!)) ready++;
-          if (isPodAvailable(pods[0]!, ds.spec.minReadySeconds ?? 0, now)) available++;
+          if (isAvailable) available++;
+          if (pods[0]!.metadata.labels?.[REVISION_LABEL] === hash) updated++;
+          else outdated.push({ pod: pods[0]!, available: isAvailable });
         }
       } else if (pods.length > 0) {
         misscheduled += pods.some((p) => p.spec.nodeName) ? 1 : 0;
@@ -109,6 +131,19 @@ export class DaemonSetController extends QueueController {
       }
     }
     for (const [name, pods] of byNode) if (!eligible.has(name) && !this.nodes.get(name)) toDelete.push(...pods);
+    // RollingUpdate (the default strategy): replace old-template pods, never leaving more than
+    // maxUnavailable nodes without an available pod; the next sync creates their successors.
+    const strategy = (ds.spec as { updateStrategy?: { type?: string } }).updateStrategy?.type ?? 'RollingUpdate';
+    if (strategy === 'RollingUpdate' && outdated.length > 0) {
+      let budget = maxUnavailable(ds, desired) - (desired - available);
+      for (const o of outdated) {
+        if (!o.available) toDelete.push(o.pod);
+        else if (budget > 0) {
+          toDelete.push(o.pod);
+          budget--;
+        }
+      }
+    }
 
     if (toCreate.length > 0) {
       const e = { nodes: new Set([...pendingCreates, ...toCreate]), at: Date.now() };
@@ -117,6 +152,7 @@ export class DaemonSetController extends QueueController {
       const results = await Promise.allSettled(
         toCreate.map((node) => {
           const pod = podFromTemplate(ds.spec.template, ns, `${ds.metadata.name}-`, owner);
+          pod.metadata.labels = { ...(pod.metadata.labels ?? {}), [REVISION_LABEL]: hash };
           pod.spec.affinity = {
             ...(pod.spec.affinity ?? {}),
             nodeAffinity: {
@@ -154,7 +190,7 @@ export class DaemonSetController extends QueueController {
       numberMisscheduled: misscheduled,
       desiredNumberScheduled: desired,
       numberReady: ready,
-      updatedNumberScheduled: current,
+      updatedNumberScheduled: updated,
       numberAvailable: available,
       numberUnavailable: Math.max(0, desired - available),
       observedGeneration: ds.metadata.generation ?? 1,
