@@ -11,7 +11,9 @@ import type { DnsRequest, Handler, ResponseWriter, Transport } from './plugin.js
 import { clientWrote } from './plugin.js';
 import { encodeError, encodeHeaderOnly, encodeReply, MalformedQuery, parseQuery, rcodeName, RCODE, typeName, type Message, type ParsedQuery } from './wire.js';
 import { matchZone } from './answer.js';
-import type { DnsMetrics, RequestSeries } from './metrics.js';
+import type { DnsMetrics } from './metrics.js';
+import { StoredAnswers } from './stored.js';
+import { udpSender, type UdpSend } from './udp-send.js';
 import { logger } from '../observability/log.js';
 
 const log = logger('dns/server');
@@ -25,23 +27,18 @@ export interface ServerBlock {
 }
 
 const kServer = Symbol('dnsServer');
-const MAX_STORED = 200_000;
 const TCP_IDLE_MS = 10_000;
-
-interface Stored {
-  reply: Buffer;
-  /** UDP over IPv4 / TCP series, resolved when stored */
-  series: RequestSeries | undefined;
-}
 
 export class DnsServer {
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
   private readonly tcpConns = new Set<net.Socket>();
-  /** encoded cluster answers by the query bytes after the header, one map per transport */
-  private readonly storedUdp = new Map<string, Stored>();
-  private readonly storedTcp = new Map<string, Stored>();
+  /** encoded cluster answers by the query bytes after the ID, one table per transport */
+  private readonly storedUdp = new StoredAnswers();
+  private readonly storedTcp = new StoredAnswers();
   private fastPath: boolean;
+  /** replies on the UDP socket, set once bound */
+  sendUdp: UdpSend = () => undefined;
 
   constructor(
     readonly host: string,
@@ -77,6 +74,7 @@ export class DnsServer {
       });
     });
     this.udp = udp;
+    this.sendUdp = udpSender(udp);
     const tcp = net.createServer(onTcpConnection);
     (tcp as unknown as Record<symbol, DnsServer>)[kServer] = this;
     await new Promise<void>((resolve, reject) => {
@@ -95,21 +93,17 @@ export class DnsServer {
     await new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r()));
   }
 
-  /** The fast path: a stored reply for exactly these query bytes, or undefined. */
-  tryStored(msg: Buffer, transport: Transport): Buffer | undefined {
+  /**
+   * The fast path: a copy of the stored reply for exactly these query bytes, with this
+   * query's ID, starting at `offset` (2 leaves room for a TCP length prefix); or undefined.
+   */
+  tryStored(msg: Buffer, transport: Transport, offset = 0): Buffer | undefined {
     if (!this.fastPath || msg.length < 17 || (msg[2]! & 0xf8) !== 0) return undefined;
-    const s = (transport === 'udp' ? this.storedUdp : this.storedTcp).get(msg.toString('latin1', 12));
-    if (!s) return undefined;
-    const out = Buffer.allocUnsafe(s.reply.length);
-    s.reply.copy(out);
-    out[0] = msg[0]!;
-    out[1] = msg[1]!;
-    // RD and CD come from the query.
-    out[2] = (out[2]! & 0xfe) | (msg[2]! & 0x01);
-    out[3] = (out[3]! & 0xef) | (msg[3]! & 0x10);
+    const hit = (transport === 'udp' ? this.storedUdp : this.storedTcp).reply(msg, offset);
+    if (!hit) return undefined;
     // Answered in well under the first bucket (250µs): counted there without a clock read.
-    if (s.series && this.metrics) this.metrics.count(s.series, 0);
-    return out;
+    if (hit.series && this.metrics) this.metrics.count(hit.series, 0);
+    return hit.out;
   }
 
   /** The full path: parse, checks, chain; resolves with the reply bytes (or none). */
@@ -156,9 +150,7 @@ export class DnsServer {
     if (series) this.metrics!.count(series, seconds);
     if (block.logQueries) log.info('Query', { remote: remoteAddress, proto: transport, qname: q.qname + '.', qtype: typeName(q.qtype), rcode: rcodeName(w.reply.readUInt16BE(2) & 0xf), size: w.reply.length, duration: `${seconds.toFixed(6)}s` });
     if (w.storable && this.fastPath) {
-      const stored = transport === 'udp' ? this.storedUdp : this.storedTcp;
-      if (stored.size >= MAX_STORED) stored.clear();
-      stored.set(msg.toString('latin1', 12), { reply: w.reply, series });
+      (transport === 'udp' ? this.storedUdp : this.storedTcp).set(msg, w.reply, series);
     }
     return w.reply;
   }
@@ -222,12 +214,12 @@ function onUdpMessage(this: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo):
   const server = (this as unknown as Record<symbol, DnsServer>)[kServer]!;
   const fast = server.tryStored(msg, 'udp');
   if (fast) {
-    this.send(fast, rinfo.port, rinfo.address);
+    server.sendUdp(fast, rinfo.port, rinfo.address);
     return;
   }
   server.handle(msg, 'udp', rinfo.address).then(
     (reply) => {
-      if (reply) this.send(reply, rinfo.port, rinfo.address);
+      if (reply) server.sendUdp(reply, rinfo.port, rinfo.address);
     },
     (err: unknown) => log.error('Failed to answer a query', err),
   );
@@ -268,9 +260,11 @@ function onTcpData(this: net.Socket, chunk: Buffer): void {
     if (st.buf.length < 2 + len) break;
     const msg = Buffer.from(st.buf.subarray(2, 2 + len));
     st.buf = st.buf.subarray(2 + len);
-    const fast = st.server.tryStored(msg, 'tcp');
-    if (fast) writeTcp(this, fast);
-    else
+    const fast = st.server.tryStored(msg, 'tcp', 2);
+    if (fast) {
+      fast.writeUInt16BE(fast.length - 2, 0);
+      if (!this.destroyed) this.write(fast);
+    } else
       st.server.handle(msg, 'tcp', this.remoteAddress ?? '').then(
         (reply) => {
           if (reply) writeTcp(this, reply);
@@ -283,7 +277,8 @@ function onTcpData(this: net.Socket, chunk: Buffer): void {
 
 function writeTcp(sock: net.Socket, reply: Buffer): void {
   if (sock.destroyed) return;
-  const len = Buffer.allocUnsafe(2);
-  len.writeUInt16BE(reply.length, 0);
-  sock.write(Buffer.concat([len, reply]));
+  const out = Buffer.allocUnsafe(2 + reply.length);
+  out.writeUInt16BE(reply.length, 0);
+  reply.copy(out, 2);
+  sock.write(out);
 }
