@@ -27,11 +27,18 @@ export class IngressMetrics {
   });
   readonly reloads = new Counter({ name: 'kubeplane_ingress_table_builds_total', help: 'Route table builds (ingress-nginx reloads, without the reload)', registers: [this.registry] });
   readonly buildSeconds = new Histogram({ name: 'kubeplane_ingress_table_build_duration_seconds', help: 'Time to compile and swap the route table', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
-  readonly hosts = new Gauge({ name: 'kubeplane_ingress_hosts', help: 'Hosts in the current route table', registers: [this.registry] });
-  readonly rejected = new Gauge({ name: 'kubeplane_ingress_rejected_ingresses', help: 'Owned Ingresses rejected for invalid annotations or paths', registers: [this.registry] });
+  // Every --workers process holds the same table: across workers these are the same value, not a sum.
+  readonly hosts = new Gauge({ name: 'kubeplane_ingress_hosts', help: 'Hosts in the current route table', aggregator: 'max', registers: [this.registry] });
+  readonly rejected = new Gauge({ name: 'kubeplane_ingress_rejected_ingresses', help: 'Owned Ingresses rejected for invalid annotations or paths', aggregator: 'max', registers: [this.registry] });
   readonly retries = new Counter({ name: 'kubeplane_ingress_upstream_retries_total', help: 'Requests retried on another endpoint after a connect failure', registers: [this.registry] });
   readonly upstreamErrors = new Counter<'reason'>({ name: 'kubeplane_ingress_upstream_errors_total', help: 'Upstream failures by reason', labelNames: ['reason'], registers: [this.registry] });
-  readonly configSuccess = new Gauge({ name: 'nginx_ingress_controller_config_last_reload_successful', help: 'Whether the last configuration apply was successful', registers: [this.registry] });
+  readonly configSuccess = new Gauge({ name: 'nginx_ingress_controller_config_last_reload_successful', help: 'Whether the last configuration apply was successful', aggregator: 'min', registers: [this.registry] });
+  /** 1 per process: summed across --workers, it says how many registries a scrape covered */
+  readonly workers = new Gauge({ name: 'kubeplane_ingress_workers', help: 'Serving processes whose metrics this scrape includes', registers: [this.registry] });
+
+  constructor() {
+    this.workers.set(1);
+  }
 
   // Label children per route and (method, status): prom-client hashes a label object on
   // every call, which costs more than the rest of the request's bookkeeping.
