@@ -61,7 +61,9 @@ export function expandVars(s: string, env: Record<string, string>): string {
 }
 
 export function containerEnv(c: Container, o: SandboxOptions): Record<string, string> {
-  const env: Record<string, string> = { PATH: `${DEFAULT_PATH}:${dirname(process.execPath)}`, HOSTNAME: o.pod.metadata.name ?? '', HOME: '/root' };
+  // A hostNetwork pod shares the node's UTS namespace on a kubelet host: its hostname is the node's.
+  const hostname = (o.pod.spec.hostNetwork ? o.pod.spec.nodeName : o.pod.metadata.name) ?? '';
+  const env: Record<string, string> = { PATH: `${DEFAULT_PATH}:${dirname(process.execPath)}`, HOSTNAME: hostname, HOME: '/root' };
   for (const e of c.env ?? []) {
     if (e.value !== undefined) env[e.name] = expandVars(e.value, env);
     else {
