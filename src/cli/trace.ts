@@ -37,13 +37,18 @@ export const traceFlags: FlagSpec[] = [
 
 /** Lists the resources from --objects or the API server (--kubeconfig), once. */
 async function listObjects(opts: Options, resources: [group: string, resource: string][]): Promise<KubeObject[][]> {
+  // An explicit source only (KUBECONFIG and the in-cluster account count): a trace that quietly
+  // read ~/.kube/config's current cluster could explain a different cluster than meant.
+  const explicit = opts.optionalString('objects') || opts.optionalString('kubeconfig') || opts.optionalString('master') || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST;
+  if (!explicit) throw new UsageError('trace needs --objects FILE or --kubeconfig FILE');
   const { ObjectsFileError } = await import('../api/objects-file.js');
   const source = await openInformers(opts, 'kubeplane-trace');
   try {
     const informers = resources.map(([g, r]) => source.factory.informerFor<KubeObject>(g, r));
     await source.factory.start();
     await Promise.all(informers.map((i) => i.synced()));
-    return informers.map((i) => i.list());
+    // Items of an API list carry no kind; code that sorts objects by kind needs it.
+    return informers.map((i) => i.list().map((o) => (o.kind ? o : { ...o, kind: i.resource.kind, apiVersion: i.resource.group ? `${i.resource.group}/${i.resource.version}` : i.resource.version })));
   } catch (err) {
     if (err instanceof ObjectsFileError) throw new UsageError(err.message);
     throw err;
@@ -324,7 +329,7 @@ export const command: Command = {
   name: 'trace',
   summary: 'Explain where a connection, a DNS question or an HTTP request goes on this node',
   usage:
-    'kubeplane trace <ip>:<port>[/<proto>] [--from IP] --objects FILE [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--proxy-mode iptables|nftables] [-o json]\n' +
+    'kubeplane trace <ip>:<port>[/<proto>] [--from IP] (--objects FILE | --kubeconfig FILE) [--node-name N] [--node-ip IP] [--cluster-cidr CIDR] [--proxy-mode iptables|nftables] [-o json]\n' +
     '  kubeplane trace dns <name> [--type A|AAAA|SRV|PTR|...] [--search NAMESPACE] [--corefile FILE] (--objects FILE | --kubeconfig FILE) [-o json]\n' +
     '  kubeplane trace http <url> [--method M] [--header "Name: value"] [--from IP] (--objects FILE | --kubeconfig FILE) [-o json]',
   flags: traceFlags,
@@ -338,7 +343,6 @@ export const command: Command = {
     const cfg = configFromOptions(opts);
     if (cfg.mode === 'ipvs') throw new UsageError('trace reads iptables or nftables rules; --proxy-mode ipvs is not supported yet');
     const file = opts.string('objects');
-    if (!file) throw new UsageError('trace needs --objects FILE');
     let from = opts.string('from');
     if (!from) {
       const cidr = cfg.clusterCIDRs.find((c) => !c.includes(':'));
@@ -351,7 +355,8 @@ export const command: Command = {
     const { readObjectsFile, ObjectsFileError } = await import('../api/objects-file.js');
     let objects: KubeObject[];
     try {
-      objects = readObjectsFile(file);
+      // Without --objects, the objects come from the API server (--kubeconfig, KUBECONFIG, in-cluster).
+      objects = file ? readObjectsFile(file) : (await listObjects(opts, [['', 'services'], ['discovery.k8s.io', 'endpointslices'], ['', 'nodes']])).flat();
     } catch (err) {
       if (err instanceof ObjectsFileError) throw new UsageError(err.message);
       throw err;

@@ -59,6 +59,12 @@ describeE2E('kubeplane trace --kubeconfig', { commands: ['kubectl'] }, () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'proxy', backend: { service: 'default/web', port: '80', state: 'ok', endpoints: ['10.244.3.3:8080'] }, upstreamPath: '/x' });
   });
 
+  it('trace <ip>:<port> renders the proxy rules from the API server’s objects', async () => {
+    const r = await runKubeplane(['trace', '10.96.50.50:80', '--kubeconfig', api!.kubeconfig, '--cluster-cidr', '10.244.0.0/16', '--node-name', 'n1', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'DNAT', service: { servicePort: 'default/web:http', via: 'ClusterIP' }, endpoints: [{ endpoint: '10.244.3.3:8080', probability: 1 }] });
+  });
+
   it('an API server it cannot reach is a clear error', async () => {
     const r = await runKubeplane(['trace', 'dns', 'web.default.svc.cluster.local', '--kubeconfig', '/nonexistent/kubeconfig']);
     expect(r.code).toBe(2);
