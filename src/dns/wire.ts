@@ -93,6 +93,43 @@ export function skipName(buf: Buffer, offset: number): number {
   throw new MalformedQuery('too many labels');
 }
 
+/**
+ * Skips a name in a query's records, following compression pointers to check it ends:
+ * a pointer loop or a pointer past the message is malformed, as a strict unpacker says.
+ */
+function skipQueryName(buf: Buffer, offset: number): number {
+  let pos = offset;
+  let after = -1;
+  let octets = 0;
+  for (let hops = 0; hops < 128; hops++) {
+    if (pos >= buf.length) throw new MalformedQuery('name runs past the message');
+    const len = buf[pos]!;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 2 > buf.length) throw new MalformedQuery('pointer runs past the message');
+      if (after < 0) after = pos + 2;
+      pos = buf.readUInt16BE(pos) & 0x3fff;
+      continue;
+    }
+    if (len > 63) throw new MalformedQuery('bad label type');
+    octets += 1 + len;
+    if (octets > 255) throw new MalformedQuery('name too long');
+    if (len === 0) return after < 0 ? pos + 1 : after;
+    pos += 1 + len;
+  }
+  throw new MalformedQuery('too many compression pointers');
+}
+
+/** EDNS options must tile the OPT rdata exactly (code, length, data), as a strict unpacker requires. */
+function checkOptions(buf: Buffer, start: number, end: number): void {
+  if (end > buf.length) throw new MalformedQuery('rdata runs past the message');
+  let pos = start;
+  while (pos < end) {
+    if (pos + 4 > end) throw new MalformedQuery('EDNS option header runs past the OPT record');
+    pos += 4 + buf.readUInt16BE(pos + 2);
+  }
+  if (pos !== end) throw new MalformedQuery('EDNS option runs past the OPT record');
+}
+
 /** Parses what the server needs from a query; MalformedQuery means FORMERR. */
 export function parseQuery(buf: Buffer): ParsedQuery {
   if (buf.length < 12) throw new MalformedQuery('short header');
@@ -110,10 +147,10 @@ export function parseQuery(buf: Buffer): ParsedQuery {
   const qclass = buf.readUInt16BE(afterName + 2);
   const questionEnd = afterName + 4;
   const q: ParsedQuery = { id, flags, opcode: (flags >> 11) & 0xf, qname, qtype, qclass, questionEnd, hasOpt: false, udpSize: 512, ednsVersion: 0, dnssecOk: false };
-  if (ar === 0) return q;
+  if (an + ns + ar === 0) return q;
   let pos = questionEnd;
   for (let i = 0; i < an + ns + ar; i++) {
-    pos = skipName(buf, pos);
+    pos = skipQueryName(buf, pos);
     if (pos + 10 > buf.length) throw new MalformedQuery('record runs past the message');
     const type = buf.readUInt16BE(pos);
     const rdlen = buf.readUInt16BE(pos + 8);
@@ -123,6 +160,7 @@ export function parseQuery(buf: Buffer): ParsedQuery {
       q.udpSize = Math.max(512, buf.readUInt16BE(pos + 2));
       q.ednsVersion = buf[pos + 5]!;
       q.dnssecOk = (buf.readUInt16BE(pos + 6) & 0x8000) !== 0;
+      checkOptions(buf, pos + 10, pos + 10 + rdlen);
     }
     pos += 10 + rdlen;
     if (pos > buf.length) throw new MalformedQuery('rdata runs past the message');
