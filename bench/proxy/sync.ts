@@ -138,6 +138,13 @@ class DeferredNft extends NftablesRunner {
     }
     return super.apply(tx, opts);
   }
+  override async applyLines(lines: Iterable<string>, text: () => string): Promise<number> {
+    if (this.defer) {
+      this.deferred = text();
+      return this.deferred.split('\n').length - 1;
+    }
+    return super.applyLines(lines, text);
+  }
 }
 class DeferredIpt extends IptablesRunner {
   deferred: string | undefined;
@@ -167,7 +174,7 @@ async function main(): Promise<void> {
       const c = { ...cfg, mode };
       const nft = mode === 'nftables' ? new DeferredNft('ip') : undefined;
       const ipt = mode === 'iptables' ? new DeferredIpt('IPv4', 'nft') : undefined;
-      const proxier = new Proxier('IPv4', c, { metrics: new ProxyMetrics(), nftables: nft, iptables: ipt }, () => {});
+      const proxier = new Proxier('IPv4', c, { metrics: new ProxyMetrics(), nftables: nft, iptables: ipt, keepPayload: true }, () => {});
       for (let i = 0; i < n; i++) {
         proxier.onService(undefined, service(i));
         proxier.onEndpointSlice(undefined, slice(i));

@@ -16,7 +16,7 @@ import { emptyNftState, mergeFragments, renderServicePortFragment, type NftFragm
 import { unlinkSync } from 'node:fs';
 import { iptablesConfig, nftablesConfig } from './render.js';
 import type { IptablesRunner } from './runner/iptables.js';
-import { nftTransaction, type NftablesRunner } from './runner/nftables.js';
+import { nftTransaction, nftTransactionLines, type NftablesRunner } from './runner/nftables.js';
 
 const log = logger('proxier');
 
@@ -28,6 +28,8 @@ export interface ProxierDeps {
   stateFile?: string;
   /** called after each successful sync */
   onSynced?: () => void;
+  /** keep full-sync payloads in `lastPayload` (tests, benches); off, they are streamed and dropped */
+  keepPayload?: boolean;
 }
 
 export class Proxier {
@@ -37,12 +39,15 @@ export class Proxier {
   private readonly epTracker: EndpointsChangeTracker;
   private node: NodeTopology;
   private needFullSync = true;
-  private prevNft: NftState | undefined;
+  /** the kernel holds what `fragments` describe (false: unknown, the next full sync rewrites everything) */
+  private nftProgrammed = false;
   private first = true;
   lastSyncOK = false;
   syncCount = 0;
-  /** kernel operations of the last sync (restore lines or nft transaction lines), for tests and benches */
+  /** what the last sync sent (restore text or nft transaction); full syncs only with `keepPayload` */
   lastPayload = '';
+  /** kernel operations (lines) the last sync sent */
+  lastOps = 0;
 
   constructor(
     readonly family: Family,
@@ -91,6 +96,7 @@ export class Proxier {
     const full = this.needFullSync;
     if (!full && changed.size === 0) {
       this.lastPayload = '';
+      this.lastOps = 0;
       return;
     }
     try {
@@ -100,7 +106,7 @@ export class Proxier {
       this.needFullSync = true;
       this.lastSyncOK = false;
       // Our mirror of the kernel may be ahead of it now: the next full sync rewrites everything.
-      this.prevNft = undefined;
+      this.nftProgrammed = false;
       if (err instanceof RestoreError) {
         log.error('Failed to apply proxy rules', err, { ipFamily: this.family, line: err.line, rules: err.context });
       } else log.error('Failed to sync proxy rules', err, { ipFamily: this.family });
@@ -143,7 +149,8 @@ export class Proxier {
     this.prevActiveNatChains = undefined;
     await ipt.restore(r.text);
     this.prevActiveNatChains = r.activeNatChains;
-    this.lastPayload = r.text;
+    this.lastPayload = full && !this.deps.keepPayload ? '' : r.text;
+    this.lastOps = r.text.split('\n').filter((l) => l && l[0] !== '*' && l !== 'COMMIT').length;
     const m = this.deps.metrics;
     m.iptablesRulesTotal.set({ table: 'filter', ip_family: this.family }, r.filterRules);
     m.iptablesRulesLast.set({ table: 'filter', ip_family: this.family }, r.filterRules);
@@ -164,10 +171,10 @@ export class Proxier {
     const nft = this.deps.nftables!;
     const ncfg = nftablesConfig(this.cfg, this.family);
     const input = { endpoints: this.endpoints, node: this.node };
-    if (full || !this.prevNft) {
+    if (full || !this.nftProgrammed) {
       // What we believe the kernel holds now; a periodic full resync reconciles against it
       // when the kernel's chain list still matches, instead of rewriting every chain.
-      const mirror = this.prevNft ? mergeFragments(emptyNftState(ncfg), this.fragments.values()) : undefined;
+      const mirror = this.nftProgrammed ? mergeFragments(emptyNftState(ncfg), this.fragments.values()) : undefined;
       this.fragments.clear();
       this.fragmentKeysBySvc.clear();
       this.nftCounts = { objects: 0, noLocalInternal: 0, noLocalExternal: 0 };
@@ -187,11 +194,11 @@ export class Proxier {
         const saved = loadNftState(this.deps.stateFile);
         if (saved && sameSet(existing, [...saved.baseChains, ...saved.chains.keys()]) && saved.base.join('\n') === state.base.join('\n')) prev = saved;
       }
-      const tx = nftTransaction(prev, state, existing);
-      await nft.apply(tx);
+      // Streamed: at 10,000 services the full transaction is ~30 MB of text.
+      this.lastOps = await nft.applyLines(nftTransactionLines(prev, state, existing), () => nftTransaction(prev, state, existing));
       this.first = false;
-      this.prevNft = state;
-      this.lastPayload = tx;
+      this.nftProgrammed = true;
+      this.lastPayload = this.deps.keepPayload ? nftTransaction(prev, state, existing) : '';
       this.saveState();
     } else {
       // Only the changed Services' ports are re-rendered and diffed: cost follows the change, not the cluster.
@@ -234,6 +241,7 @@ export class Proxier {
       }
       await nft.apply(tx, { partial: true });
       this.lastPayload = tx;
+      this.lastOps = tx ? tx.split('\n').length - 1 : 0;
     }
     this.deps.metrics.nftablesTotal.set({ ip_family: this.family }, this.nftCounts.objects);
     this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'internal', ip_family: this.family }, this.nftCounts.noLocalInternal);
@@ -262,7 +270,7 @@ export class Proxier {
   }
 
   private lastSyncOKOrFirst(): boolean {
-    return this.prevNft !== undefined;
+    return this.nftProgrammed;
   }
 
   private async cleanConntrack(removed: Map<string, import('./model/types.js').EndpointInfo[]>, endpointsChanged: Set<string>, previouslyServed: Set<string>): Promise<void> {

@@ -1,7 +1,7 @@
 // The only code that runs `nft`: one atomic transaction per sync, element-level diffs.
 import { RestoreError, linesAround } from '../errors.js';
 import { TABLE, type NftState } from '../nftables/render.js';
-import { execProgram } from './exec.js';
+import { execProgram, execProgramLines } from './exec.js';
 import { encodeNftBatch } from './netlink/nft-batch.js';
 import { NetlinkRelay } from './netlink/relay.js';
 
@@ -17,45 +17,49 @@ function chainText(rules: readonly string[]): string {
  * removed. Partial: only changed chains and elements; empty string when nothing changed.
  */
 export function nftTransaction(prev: NftState | undefined, cur: NftState, existingChains: readonly string[] = []): string {
+  const lines = [...nftTransactionLines(prev, cur, existingChains)];
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** The same transaction, one line at a time: a full sync at 10,000 services is ~30 MB of text, never held whole. */
+export function* nftTransactionLines(prev: NftState | undefined, cur: NftState, existingChains: readonly string[] = []): Generator<string> {
   const p = `${cur.family} ${TABLE}`;
-  const out: string[] = [];
   const full = prev === undefined;
   if (full) {
-    out.push(...cur.base.filter((l) => !l.startsWith('add rule ')));
-    for (const c of cur.baseChains) out.push(`flush chain ${p} ${c}`);
-    for (const m of [...MAPS, 'cluster-ips', 'nodeport-ips']) out.push(`flush ${m === 'cluster-ips' || m === 'nodeport-ips' ? 'set' : 'map'} ${p} ${m}`);
-    out.push(...cur.base.filter((l) => l.startsWith('add rule ')));
+    yield* cur.base.filter((l) => !l.startsWith('add rule '));
+    for (const c of cur.baseChains) yield `flush chain ${p} ${c}`;
+    for (const m of [...MAPS, 'cluster-ips', 'nodeport-ips']) yield `flush ${m === 'cluster-ips' || m === 'nodeport-ips' ? 'set' : 'map'} ${p} ${m}`;
+    yield* cur.base.filter((l) => l.startsWith('add rule '));
   }
-  for (const [name, body] of cur.sets) if (full || !prev.sets.has(name)) out.push(`add set ${p} ${name} ${body}`);
+  for (const [name, body] of cur.sets) if (full || !prev.sets.has(name)) yield `add set ${p} ${name} ${body}`;
   const changed: string[] = [];
   for (const [name, chain] of cur.chains) {
     const old = prev?.chains.get(name);
     if (full || !old || chainText(old.rules) !== chainText(chain.rules)) changed.push(name);
   }
-  for (const name of changed) out.push(`add chain ${p} ${name}`);
+  for (const name of changed) yield `add chain ${p} ${name}`;
   for (const name of changed) {
-    out.push(`flush chain ${p} ${name}`);
-    for (const r of cur.chains.get(name)!.rules) out.push(`add rule ${p} ${name} ${r}`);
+    yield `flush chain ${p} ${name}`;
+    for (const r of cur.chains.get(name)!.rules) yield `add rule ${p} ${name} ${r}`;
   }
   if (prev) {
     for (const [set, old] of prev.elements) {
       const elems = cur.elements.get(set);
-      for (const [key, text] of old) if (elems?.get(key) !== text) out.push(`delete element ${p} ${set} { ${key} }`);
+      for (const [key, text] of old) if (elems?.get(key) !== text) yield `delete element ${p} ${set} { ${key} }`;
     }
   }
   for (const [set, elems] of cur.elements) {
     const old = full ? undefined : prev.elements.get(set);
-    for (const [key, text] of elems) if (old?.get(key) !== text) out.push(`add element ${p} ${set} { ${text} }`);
+    for (const [key, text] of elems) if (old?.get(key) !== text) yield `add element ${p} ${set} { ${text} }`;
   }
   const known = new Set<string>([...cur.chains.keys(), ...cur.baseChains]);
   const stale = new Set<string>();
   if (prev) for (const name of prev.chains.keys()) if (!known.has(name)) stale.add(name);
   for (const name of existingChains) if (!known.has(name)) stale.add(name);
   // Flush every stale chain before deleting any: they may jump to one another.
-  for (const name of stale) out.push(`flush chain ${p} ${name}`);
-  for (const name of stale) out.push(`delete chain ${p} ${name}`);
-  if (prev) for (const name of prev.sets.keys()) if (!cur.sets.has(name)) out.push(`delete set ${p} ${name}`);
-  return out.length ? out.join('\n') + '\n' : '';
+  for (const name of stale) yield `flush chain ${p} ${name}`;
+  for (const name of stale) yield `delete chain ${p} ${name}`;
+  if (prev) for (const name of prev.sets.keys()) if (!cur.sets.has(name)) yield `delete set ${p} ${name}`;
 }
 
 export interface NftablesRunnerOptions {
@@ -107,6 +111,27 @@ export class NftablesRunner {
     const m = /(?:\/dev\/stdin|-):(\d+):/.exec(r.stderr) ?? /line (\d+)/.exec(r.stderr);
     const line = m ? Number(m[1]) : undefined;
     throw new RestoreError('nft', `nft -f failed: ${r.stderr.trim().split('\n').slice(0, 6).join(' | ')}`, line, line ? linesAround(transaction, line) : undefined);
+  }
+
+  /**
+   * Applies a (full-sync) transaction streamed line by line to one `nft -f`; `text` gives the
+   * whole transaction again, only to quote the failing line. Returns the number of lines sent.
+   */
+  async applyLines(lines: Iterable<string>, text: () => string): Promise<number> {
+    if (this.netlink) this.relay ??= NetlinkRelay.start();
+    let count = 0;
+    const counted = function* (): Generator<string> {
+      for (const l of lines) {
+        count++;
+        yield l;
+      }
+    };
+    this.lastPath = 'nft';
+    const r = await execProgramLines('nft', ['-f', '-'], counted());
+    if (r.code === 0) return count;
+    const m = /(?:\/dev\/stdin|-):(\d+):/.exec(r.stderr) ?? /line (\d+)/.exec(r.stderr);
+    const line = m ? Number(m[1]) : undefined;
+    throw new RestoreError('nft', `nft -f failed: ${r.stderr.trim().split('\n').slice(0, 6).join(' | ')}`, line, line ? linesAround(text(), line) : undefined);
   }
 
   /** Chain names in our table; undefined when the table does not exist. */

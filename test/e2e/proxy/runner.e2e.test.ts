@@ -96,9 +96,9 @@ describeE2E('proxy runners', { netns: true, commands: ['nft', 'iptables-restore'
          if (o.kind === 'EndpointSlice') p.onEndpointSlice(undefined, o);
        }
        await p.sync();
-       const first = p.lastPayload.split('\\n').filter(Boolean).length;
+       const first = p.lastOps;
        p.forceFullSync(); await p.sync();
-       const resync = p.lastPayload.split('\\n').filter(Boolean).length;
+       const resync = p.lastOps;
        const chain = 'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80';
        execFileSync('nft', ['-f', '-'], { input: 'flush chain ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80\\ndelete element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 }\\ndelete chain ip kube-proxy ' + chain + '\\n' });
        p.forceFullSync(); await p.sync();
