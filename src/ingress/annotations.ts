@@ -1,3 +1,4 @@
+import { linearRegExp } from './regex.js';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -167,7 +168,7 @@ function cidrs(name: string, v: string): [ipaddr.IPv4 | ipaddr.IPv6, number][] {
 
 function regex(name: string, v: string): RegExp {
   try {
-    return new RegExp(v);
+    return linearRegExp(v, false);
   } catch (err) {
     throw new AnnotationError(name, `invalid regular expression: ${(err as Error).message}`);
   }

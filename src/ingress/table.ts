@@ -1,3 +1,4 @@
+import { linearRegExp } from './regex.js';
 import { buildHostRoutes, compareProjections, type HostRoutes, type IngressProjection, type PathRoute } from './routes.js';
 
 /**
@@ -37,7 +38,7 @@ export class CompiledHost {
       this.regexes = [];
       for (const route of sorted) {
         try {
-          this.regexes.push({ re: new RegExp('^' + route.path, 'i'), route });
+          this.regexes.push({ re: linearRegExp('^' + route.path, true), route });
         } catch (err) {
           this.invalid.push({ route, reason: (err as Error).message });
         }
