@@ -65,7 +65,8 @@ async function startControlPlane(opts: Options, kubeconfig: string): Promise<Par
   const sched = await startScheduler({ client, leaderElect: false });
   parts.push({ name: 'scheduler', stop: () => sched.stop() });
   const n = opts.int('nodes');
-  if (n > 0 && opts.string('pods') === 'netns') {
+  // netns with --nodes 0 still runs the agent: it adopts Nodes created later with the label.
+  if (opts.string('pods') === 'netns') {
     const { startNetnsNodes } = await import('../node/netns/agent.js');
     const upstream = opts.list('upstream');
     const nodes = await startNetnsNodes({

@@ -149,16 +149,22 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
   };
   pods.addEventHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: (p) => records.has(podKey(p)) && queue.add(podKey(p)) });
   let adopting = false;
+  /** adoptions under way: stop waits for them, so none builds a namespace after the sweep */
+  const registering = new Set<Promise<void>>();
   // Like kwok's --manage-nodes-with-label-selector: `kubectl create` a Node labelled
   // kubeplane.io/sandbox=netns and it becomes a real node of this cluster.
   const adopt = (n: Node) => {
     const name = n.metadata.name!;
     if (!adopting || stopping || claimed.has(name) || n.metadata.labels?.[NETNS_NODE_LABEL] !== 'netns' || n.metadata.deletionTimestamp) return;
     log.info('Adopting Node', { node: name });
-    register(name).catch((err: unknown) => {
-      claimed.delete(name);
-      log.error('Adopting a Node failed', err, { node: name });
-    });
+    const done = register(name)
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        claimed.delete(name);
+        log.error('Adopting a Node failed', err, { node: name });
+      })
+      .finally(() => registering.delete(done));
+    registering.add(done);
   };
   const onNode = (n: Node) => {
     adopt(n);
@@ -399,6 +405,7 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
 
   const stopAll = async () => {
     stopping = true;
+    await Promise.all(registering);
     queue.shutDown();
     // Pods first (their processes, short grace: a sync waiting out a long grace period ends
     // with them), then the node processes, then the namespaces.

@@ -5,7 +5,7 @@
 //   <prefix>-pod-N    eth0 on its node's cbr0, its IP from the podCIDR, default route via cbr0
 // Every namespace name starts with `<prefix>-`, so leftovers of a crashed run are found by name
 // and several clusters (tests) coexist on one machine.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostInCIDR } from '../../controllers/nodeipam/cidr-set.js';
 import { deleteNamespace, execIn, ip, ipIn, listNamespaces } from './ip.js';
@@ -37,6 +37,14 @@ export async function removeLeftovers(prefix: string): Promise<string[]> {
     rmSync(join(NETNS_ETC, ns), { recursive: true, force: true });
     gone.push(ns);
   }
+  // resolv.conf files whose namespace went without them (a crash between the two deletions).
+  let etc: string[] = [];
+  try {
+    etc = readdirSync(NETNS_ETC);
+  } catch {
+    // no /etc/netns at all
+  }
+  for (const name of etc) if (name.startsWith(`${prefix}-`)) rmSync(join(NETNS_ETC, name), { recursive: true, force: true });
   return gone;
 }
 

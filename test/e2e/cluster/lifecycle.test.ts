@@ -55,4 +55,21 @@ describeE2E('netns cluster: crash leftovers and clean shutdown', NETNS_CLUSTER_N
     expect(again.some(alive)).toBe(false);
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`${second.prefix}-`);
   }, 120_000);
+
+  it('with --nodes 0 runs only adopted nodes, and a stop while one is being adopted leaves nothing', async () => {
+    const c = await startNetnsCluster({ nodes: 0, tag: 'kplc0' });
+    clusters.unshift(c);
+    await c.addNode('late');
+    await c.kubectlOk(['run', 'onlate', '--image=none', '--restart=Never', '--command', '--', 'sleep', '1000']);
+    await waitFor(async () => (await c.kubectlOk(['get', 'pod', 'onlate', '-o', 'jsonpath={.spec.nodeName} {.status.phase}'])) === 'late Running', { what: 'pod running on the adopted node', timeoutMs: 30_000 });
+    // The adopted node runs its data plane (kubeplane node) and helper in its namespace.
+    const nodePids = execFileSync('ip', ['netns', 'pids', c.nodeNs('late')], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
+    expect(nodePids.length).toBeGreaterThanOrEqual(2);
+    const podPids = execFileSync('ip', ['netns', 'pids', await c.podNs('onlate')], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
+    // Another node arrives and `up` is stopped at once, possibly mid-adoption.
+    await c.kubectlOk(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'later', labels: { 'kubeplane.io/sandbox': 'netns' } } }) });
+    await c.stop(); // throws if a namespace is left
+    expect([...nodePids, ...podPids].filter(alive)).toEqual([]);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`${c.prefix}-`);
+  }, 90_000);
 });
