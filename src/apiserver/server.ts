@@ -15,7 +15,7 @@ import { encodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/index.js';
 import { ApplyConflictError, PatchError, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply } from './patch/index.js';
 import { toTable } from './table.js';
 import { allowAll, verifiedClientCertificate, type Authenticator, type UserInfo } from './auth.js';
-import { checkReviewKind, forbiddenError, newAuthorizer, requestAttributes, selfSubjectAccessReview, type AuthorizationMode, type Authorizer } from './authz/index.js';
+import { checkReviewKind, forbiddenError, newAuthorizer, requestAttributes, requestUser, selfSubjectAccessReview, type AuthorizationMode, type Authorizer } from './authz/index.js';
 import { ApiError, badRequest, invalidParameter, methodNotSupported, notAcceptable, pathNotFound, unauthorized, unsupportedMediaType } from './errors.js';
 import { TABLE_CONTENT_TYPE, checkBodyKind, decodeObjectBody, mediaType, negotiate, parseResourcePath, pruneFields, readBody, type ResourcePath, type ResponseFormat } from './request.js';
 import { Registry, nowRFC3339, storageToApiError, type DeleteOptions, type ListQuery } from './registry/registry.js';
@@ -155,6 +155,11 @@ export class ApiServer {
     const attrs = requestAttributes(user, req.method ?? 'GET', path, q);
     const decision = this.authorizer.authorize(attrs);
     if (!decision.allowed) throw forbiddenError(attrs, decision.reason);
+    // writes below know who asks (RBAC escalation checks)
+    return requestUser.run(user, () => this.route(req, res, path, q, user));
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, path: string, q: URLSearchParams, user: UserInfo): Promise<void> {
 
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/healthz' || path === '/livez' || path === '/readyz') {

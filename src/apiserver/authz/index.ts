@@ -12,9 +12,11 @@ import type { UserInfo } from '../auth.js';
 import type { Attributes } from './attributes.js';
 import { bootstrapPolicy } from './bootstrap.js';
 import { PolicyCache } from './cache.js';
+import { escalationCheck } from './escalation.js';
 import { authorize, forbiddenMessage, type Decision } from './rbac.js';
 
 export { requestAttributes, type Attributes } from './attributes.js';
+export { requestUser } from './escalation.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
@@ -45,6 +47,7 @@ export class RbacAuthorizer implements Authorizer {
   async start(registry: Registry): Promise<void> {
     await bootstrapPolicy(registry);
     await this.policy.start();
+    registry.admitters.push(escalationCheck(this.policy));
   }
   stop(): void {
     this.policy.stop();

@@ -130,3 +130,63 @@ export function forbiddenMessage(a: Attributes): string {
   if (a.namespace) return `User ${JSON.stringify(user)} cannot ${a.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(a.apiGroup)} in the namespace ${JSON.stringify(a.namespace)}`;
   return `User ${JSON.stringify(user)} cannot ${a.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(a.apiGroup)} at the cluster scope`;
 }
+
+/** Every rule bound to the user that applies in `namespace` ('' = cluster-wide rules only). */
+export function rulesFor(policy: PolicySource, user: UserInfo, namespace: string): PolicyRule[] {
+  const out: PolicyRule[] = [];
+  const collect = (b: Binding) => {
+    if (!(b.subjects ?? []).some((s) => appliesTo(user, s, b.namespace ?? ''))) return;
+    const { rules } = boundRules(policy, b);
+    if (rules) out.push(...rules);
+  };
+  for (const b of policy.clusterRoleBindings()) collect(b);
+  if (namespace !== '') for (const b of policy.roleBindings(namespace)) collect(b);
+  return out;
+}
+
+const hasAll = (owner: string[] | undefined, wanted: string[] | undefined): boolean => (wanted ?? []).every((w) => (owner ?? []).includes(w));
+
+/** validation.ruleCovers: whether `owner` grants at least everything `sub` does */
+function ruleCovers(owner: PolicyRule, sub: PolicyRule): boolean {
+  const verbs = (owner.verbs ?? []).includes('*') || hasAll(owner.verbs, sub.verbs);
+  const groups = (owner.apiGroups ?? []).includes('*') || hasAll(owner.apiGroups, sub.apiGroups);
+  const resources = (sub.resources ?? []).every((r) => {
+    const ownerResources = owner.resources ?? [];
+    if (ownerResources.includes('*') || ownerResources.includes(r)) return true;
+    const slash = r.indexOf('/');
+    return slash >= 0 && ownerResources.includes(`*/${r.slice(slash + 1)}`);
+  });
+  const urls = (sub.nonResourceURLs ?? []).every((u) => (owner.nonResourceURLs ?? []).some((o) => o === '*' || o === u || (o.endsWith('*') && u.startsWith(o.slice(0, -1)))));
+  const names = (sub.resourceNames ?? []).length === 0 ? (owner.resourceNames ?? []).length === 0 : (owner.resourceNames ?? []).length === 0 || hasAll(owner.resourceNames, sub.resourceNames);
+  return verbs && groups && resources && urls && names;
+}
+
+/** validation.BreakdownRule: one rule per group × resource × verb (× name), or per URL × verb */
+function breakdown(rule: PolicyRule): PolicyRule[] {
+  const out: PolicyRule[] = [];
+  for (const g of rule.apiGroups ?? [])
+    for (const r of rule.resources ?? [])
+      for (const v of rule.verbs ?? []) {
+        if ((rule.resourceNames ?? []).length > 0) for (const n of rule.resourceNames!) out.push({ apiGroups: [g], resources: [r], verbs: [v], resourceNames: [n] });
+        else out.push({ apiGroups: [g], resources: [r], verbs: [v] });
+      }
+  for (const u of rule.nonResourceURLs ?? []) for (const v of rule.verbs ?? []) out.push({ nonResourceURLs: [u], verbs: [v] });
+  return out;
+}
+
+/** The parts of `requested` no owner rule covers (validation.Covers); empty when fully covered. */
+export function uncovered(owner: PolicyRule[], requested: PolicyRule[]): PolicyRule[] {
+  return requested.flatMap(breakdown).filter((sub) => !owner.some((o) => ruleCovers(o, sub)));
+}
+
+/** rbacv1helpers.CompactString: `{APIGroups:["apps"], Resources:["deployments"], Verbs:["get"]}` */
+export function compactRule(r: PolicyRule): string {
+  const q = (l: string[]) => `[${l.map((s) => JSON.stringify(s)).join(' ')}]`;
+  const parts: string[] = [];
+  if (r.apiGroups?.length) parts.push(`APIGroups:${q(r.apiGroups)}`);
+  if (r.resources?.length) parts.push(`Resources:${q(r.resources)}`);
+  if (r.nonResourceURLs?.length) parts.push(`NonResourceURLs:${q(r.nonResourceURLs)}`);
+  if (r.resourceNames?.length) parts.push(`ResourceNames:${q(r.resourceNames)}`);
+  if (r.verbs?.length) parts.push(`Verbs:${q(r.verbs)}`);
+  return `{${parts.join(', ')}}`;
+}

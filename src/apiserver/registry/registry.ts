@@ -228,11 +228,15 @@ export class Registry {
     }
   }
 
+  /** checks after validation that may refuse a valid write (RBAC escalation prevention) */
+  readonly admitters: ((info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined) => void)[] = [];
+
   private validate(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, subresource: string | undefined): void {
     let errs: FieldError[];
     if ((subresource === 'status' || subresource === 'binding') && old) errs = validateStatusUpdate(info, obj, old);
     else errs = validateObject(info, obj, old, { beforeAllocation: true });
     if (errs.length > 0) throw ApiError.fromStatus(invalidStatus(info.kind, obj.metadata.name ?? '', errs, info.group));
+    for (const admit of this.admitters) admit(info, obj, old);
   }
 
   // ---- create ----

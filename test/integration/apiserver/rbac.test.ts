@@ -152,6 +152,30 @@ describeE2E('RBAC and x509 authentication in kubeplane apiserver', { commands: [
     expect(await admin(['explain', 'clusterrole.rules'])).toContain('nonResourceURLs');
   });
 
+  it('prevents escalation: only rules one holds can be put in a role or bound, unless escalate/bind allow it', async () => {
+    const frank = userKubeconfig('frank');
+    await admin(['create', 'role', 'rbac-manager', '--verb=get,list,create,update,patch', '--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,pods', '-n', 'default']);
+    await admin(['create', 'rolebinding', 'frank-manages', '--role=rbac-manager', '--user=frank', '-n', 'default']);
+    await waitFor(async () => (await kubectl(frank, ['get', 'roles', '-n', 'default'])).code === 0, { what: "frank's binding" });
+    await ok(frank, ['create', 'role', 'pod-getter', '--verb=get', '--resource=pods', '-n', 'default']);
+    const tooMuch = await kubectl(frank, ['create', 'role', 'too-much', '--verb=get,delete', '--resource=pods', '-n', 'default']);
+    expect(tooMuch.code).toBe(1);
+    expect(tooMuch.stderr).toContain('roles.rbac.authorization.k8s.io "too-much" is forbidden: user "frank" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["pods"], Verbs:["delete"]}');
+    const otherNs = await kubectl(frank, ['create', 'role', 'x', '--verb=get', '--resource=pods', '-n', 'other']);
+    expect(otherNs.stderr).toContain('roles.rbac.authorization.k8s.io is forbidden: User "frank" cannot create resource "roles" in API group "rbac.authorization.k8s.io" in the namespace "other"');
+    // binding: a role whose rules frank holds, yes; cluster-admin, no
+    await ok(frank, ['create', 'rolebinding', 'grace-gets-pods', '--role=pod-getter', '--user=grace', '-n', 'default']);
+    const admin2 = await kubectl(frank, ['create', 'rolebinding', 'frank-is-admin', '--clusterrole=cluster-admin', '--user=frank', '-n', 'default']);
+    expect(admin2.code).toBe(1);
+    expect(admin2.stderr).toContain('rolebindings.rbac.authorization.k8s.io "frank-is-admin" is forbidden: user "frank" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:["*"], Resources:["*"], Verbs:["*"]}');
+    const missing = await kubectl(frank, ['create', 'rolebinding', 'later', '--clusterrole=not-yet', '--user=frank', '-n', 'default']);
+    expect(missing.stderr).toContain('rolebindings.rbac.authorization.k8s.io "later" is forbidden: clusterrole.rbac.authorization.k8s.io "not-yet" not found');
+    // `bind` on one ClusterRole lets frank bind it without holding its rules
+    await admin(['create', 'clusterrole', 'bind-cm-one', '--verb=bind', '--resource=clusterroles.rbac.authorization.k8s.io', '--resource-name=cm-one']);
+    await admin(['create', 'rolebinding', 'frank-binds-cm-one', '--clusterrole=bind-cm-one', '--user=frank', '-n', 'default']);
+    await waitFor(async () => (await kubectl(frank, ['create', 'rolebinding', 'grace-cm', '--clusterrole=cm-one', '--user=grace', '-n', 'default'])).code === 0, { what: 'bind to take effect' });
+  });
+
   it('bootstraps the default roles, and node.kubeconfig holds exactly system:kubeplane-node', async () => {
     const roles = await admin(['get', 'clusterroles', '-o', 'name']);
     for (const r of ['cluster-admin', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:kubeplane-node']) expect(roles).toContain(`clusterrole.rbac.authorization.k8s.io/${r}\n`);
