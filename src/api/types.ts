@@ -254,13 +254,56 @@ export interface PodSpec {
       requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] };
       preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTerm }[];
     };
+    podAffinity?: PodAffinityRules;
+    podAntiAffinity?: PodAffinityRules;
   };
-  topologySpreadConstraints?: unknown[];
+  topologySpreadConstraints?: TopologySpreadConstraint[];
   terminationGracePeriodSeconds?: number;
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   schedulerName?: string;
   priority?: number;
+  priorityClassName?: string;
+  preemptionPolicy?: 'Never' | 'PreemptLowerPriority';
   overhead?: Record<string, string>;
+}
+
+/** metav1.LabelSelector */
+export interface PodLabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+export interface PodAffinityTerm {
+  labelSelector?: PodLabelSelector;
+  namespaces?: string[];
+  topologyKey: string;
+  namespaceSelector?: PodLabelSelector;
+  matchLabelKeys?: string[];
+  mismatchLabelKeys?: string[];
+}
+
+export interface PodAffinityRules {
+  requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+  preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; podAffinityTerm: PodAffinityTerm }[];
+}
+
+export interface TopologySpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
+  labelSelector?: PodLabelSelector;
+  minDomains?: number;
+  nodeAffinityPolicy?: 'Honor' | 'Ignore';
+  nodeTaintsPolicy?: 'Honor' | 'Ignore';
+  matchLabelKeys?: string[];
+}
+
+/** scheduling.k8s.io/v1 PriorityClass */
+export interface PriorityClass extends KubeObject {
+  value: number;
+  globalDefault?: boolean;
+  description?: string;
+  preemptionPolicy?: 'Never' | 'PreemptLowerPriority';
 }
 
 export interface ContainerStatus {

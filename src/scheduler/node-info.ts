@@ -3,6 +3,7 @@
 
 import type { Node, Pod } from '../api/types.js';
 import { milliCPU, parseQuantity } from '../api/quantity.js';
+import { hasPodAffinity, requiredAntiAffinityTerms } from './terms.js';
 
 export interface Resources {
   milliCPU: number;
@@ -92,6 +93,10 @@ export class NodeInfo {
   nonZeroMemory = 0;
   readonly pods = new Map<string, Pod>();
   readonly hostPorts: HostPortUse[] = [];
+  /** pods with any pod (anti-)affinity, and those with required anti-affinity: the only ones
+   * InterPodAffinity must look at when the incoming pod has no terms of its own */
+  readonly podsWithAffinity = new Map<string, Pod>();
+  readonly podsWithRequiredAntiAffinity = new Map<string, Pod>();
 
   constructor(readonly node: Node) {
     this.allocatable = allocatableOf(node);
@@ -111,12 +116,18 @@ export class NodeInfo {
     this.nonZeroMilliCPU += req.nonZeroMilliCPU;
     this.nonZeroMemory += req.nonZeroMemory;
     this.hostPorts.push(...podHostPorts(pod));
+    if (hasPodAffinity(pod)) {
+      this.podsWithAffinity.set(key, pod);
+      if (requiredAntiAffinityTerms(pod).length > 0) this.podsWithRequiredAntiAffinity.set(key, pod);
+    }
   }
 
   removePod(key: string): void {
     const pod = this.pods.get(key);
     if (!pod) return;
     this.pods.delete(key);
+    this.podsWithAffinity.delete(key);
+    this.podsWithRequiredAntiAffinity.delete(key);
     const req = podRequests(pod);
     this.requested.milliCPU -= req.milliCPU;
     this.requested.memory -= req.memory;

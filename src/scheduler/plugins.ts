@@ -3,36 +3,13 @@
 // read them in `kubectl describe pod`.
 
 import type { NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from '../api/types.js';
-import type { NodeInfo, PodRequests } from './node-info.js';
+import type { NodeInfo } from './node-info.js';
 import { podHostPorts } from './node-info.js';
+import { MAX_NODE_SCORE, type CycleState, type FilterPlugin, type ScorePlugin } from './framework.js';
+import { InterPodAffinity } from './interpod.js';
+import { explicitSpreadFilter, explicitSpreadNormalize, explicitSpreadPreFilter, explicitSpreadPreScore, explicitSpreadScore, type NodeEligibility } from './spread.js';
 
-export const MAX_NODE_SCORE = 100;
-
-/** Per-pod data computed once per scheduling cycle, shared by every plugin. */
-export interface CycleState {
-  pod: Pod;
-  requests: PodRequests;
-  /** labels selecting the pod's siblings (Service/ReplicaSet selectors), for default spreading */
-  spreadSelectors: Record<string, string>[];
-  /** what PreScore hooks computed for this cycle, by plugin name */
-  preScore?: Map<string, unknown>;
-}
-
-export interface FilterPlugin {
-  name: string;
-  /** undefined when the node fits; else the reasons it does not */
-  filter(state: CycleState, node: NodeInfo): string[] | undefined;
-}
-
-export interface ScorePlugin {
-  name: string;
-  weight: number;
-  /** raw score for one node; `normalize` maps the raw scores of all feasible nodes to 0..100 */
-  score(state: CycleState, node: NodeInfo, all: readonly NodeInfo[]): number;
-  normalize?(scores: number[]): void;
-  /** once per cycle before scoring, over the feasible nodes (kube-scheduler's PreScore) */
-  preScore?(state: CycleState, feasible: readonly NodeInfo[]): void;
-}
+export { MAX_NODE_SCORE, type CycleState, type FilterPlugin, type ScorePlugin } from './framework.js';
 
 // ---- helpers -----------------------------------------------------------------
 
@@ -194,17 +171,30 @@ export const NodeResourcesBalancedAllocation: ScorePlugin = {
 
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
+const spreadEligibility: NodeEligibility = {
+  affinity: (pod, node) => NodeAffinity.filter({ pod } as CycleState, node) === undefined,
+  taints: (pod, node) => TaintToleration.filter({ pod } as CycleState, node) === undefined,
+};
+
 /**
- * PodTopologySpread with the system default constraints (hostname maxSkew 3, zone maxSkew 5,
- * both ScheduleAnyway): nodes whose hostname (the node itself) and zone hold fewer of the pod's siblings score higher.
+ * PodTopologySpread. A pod's own topologySpreadConstraints filter and score (spread.ts); a
+ * pod without any gets the system default constraints (hostname maxSkew 3, zone maxSkew 5,
+ * both ScheduleAnyway): nodes whose hostname (the node itself) and zone hold fewer of the
+ * pod's siblings score higher.
  */
-export const PodTopologySpread: ScorePlugin = {
+export const PodTopologySpread: FilterPlugin & ScorePlugin = {
   name: 'PodTopologySpread',
   weight: 2,
+  preFilter: (state, nodes) => explicitSpreadPreFilter(state, nodes, spreadEligibility),
+  filter: explicitSpreadFilter,
   // Sibling counts per node and per zone, computed once per cycle: scoring each node against
   // every other node of its zone would be quadratic in the feasible nodes.
   preScore(state, feasible) {
     const { pod, spreadSelectors } = state;
+    if ((pod.spec.topologySpreadConstraints ?? []).length > 0) {
+      explicitSpreadPreScore(state, feasible, spreadEligibility);
+      return;
+    }
     if (spreadSelectors.length === 0) return;
     const ns = pod.metadata.namespace;
     const perNode = new Map<NodeInfo, number>();
@@ -230,17 +220,20 @@ export const PodTopologySpread: ScorePlugin = {
     (state.preScore ??= new Map()).set('PodTopologySpread', { perNode, perZone });
   },
   score(state, node) {
+    if (state.preScore?.has('PodTopologySpread/explicit')) return explicitSpreadScore(state, node);
     const pre = state.preScore?.get('PodTopologySpread') as { perNode: Map<NodeInfo, number>; perZone: Map<string, number> } | undefined;
     if (!pre) return 0;
     const zone = node.node.metadata.labels?.[ZONE_LABEL];
     // the node's own siblings count once, plus those elsewhere in its zone
     return zone !== undefined ? (pre.perZone.get(zone) ?? 0) : (pre.perNode.get(node) ?? 0);
   },
-  normalize(scores) {
+  normalize(scores, state) {
+    if (state.preScore?.has('PodTopologySpread/explicit')) return explicitSpreadNormalize(scores);
     const max = Math.max(0, ...scores);
     for (let i = 0; i < scores.length; i++) scores[i] = max === 0 ? MAX_NODE_SCORE : Math.floor(((max - scores[i]!) * MAX_NODE_SCORE) / max);
   },
 };
 
-export const DEFAULT_FILTERS: readonly FilterPlugin[] = [NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit];
-export const DEFAULT_SCORES: readonly ScorePlugin[] = [TaintToleration, NodeAffinity, NodeResourcesFit, NodeResourcesBalancedAllocation, PodTopologySpread];
+// kube-scheduler's default plugin order and score weights.
+export const DEFAULT_FILTERS: readonly FilterPlugin[] = [NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread, InterPodAffinity];
+export const DEFAULT_SCORES: readonly ScorePlugin[] = [TaintToleration, NodeAffinity, NodeResourcesFit, NodeResourcesBalancedAllocation, PodTopologySpread, InterPodAffinity];

@@ -3,7 +3,7 @@
 // Pods that fit nowhere get a FailedScheduling event and PodScheduled=False, and wait for
 // a node or pod change before their next try.
 
-import type { Condition, Node, Pod, Service } from '../api/types.js';
+import type { Condition, KubeObject, Node, Pod, Service } from '../api/types.js';
 import { resourceFor } from '../api/resources.js';
 import { isConflict, isNotFound } from '../client/errors.js';
 import type { ApiInformerFactory } from '../client/api-informers.js';
@@ -54,6 +54,7 @@ export class SchedulerRuntime {
   private readonly nodes: Informer<Node>;
   private readonly services: Informer<Service>;
   private readonly replicaSets: Informer<ReplicaSet>;
+  private readonly namespaces: Informer<KubeObject>;
   private readonly algorithm: Scheduler;
   private readonly schedulerName: string;
   private readonly bindConcurrency: number;
@@ -74,6 +75,8 @@ export class SchedulerRuntime {
     this.nodes = factory.informerFor<Node>('', 'nodes');
     this.services = factory.informerFor<Service>('', 'services');
     this.replicaSets = factory.informerFor<ReplicaSet>('apps', 'replicasets');
+    // namespace labels, for pod affinity terms with a namespaceSelector
+    this.namespaces = factory.informerFor<KubeObject>('', 'namespaces');
 
     this.nodes.addEventHandler({
       onAdd: (n) => {
@@ -114,7 +117,12 @@ export class SchedulerRuntime {
           this.cache.removePod(key);
           this.queue.moveAllToActive();
         }
-      } else this.cache.addPod(key, p);
+      } else {
+        const isNew = !this.cache.isAssumedOrBound(key);
+        this.cache.addPod(key, p);
+        // A pod newly on a node may satisfy a parked pod's affinity (or a spread constraint).
+        if (isNew && this.queue.unschedulableLength > 0) this.queue.moveAllToActive();
+      }
       return;
     }
     if (!this.responsible(p) || p.metadata.deletionTimestamp || terminal) {
@@ -126,6 +134,8 @@ export class SchedulerRuntime {
     if (old && this.queue.isUnschedulable(key) && JSON.stringify(old.spec) === JSON.stringify(p.spec) && JSON.stringify(old.metadata.labels) === JSON.stringify(p.metadata.labels)) return;
     this.queue.add(key);
   }
+
+  private readonly namespaceLabels = (ns: string): Record<string, string> | undefined => this.namespaces.get(ns)?.metadata.labels;
 
   private spreadSelectors(p: Pod): Record<string, string>[] {
     const out: Record<string, string>[] = [];
@@ -139,7 +149,7 @@ export class SchedulerRuntime {
   /** Runs the scheduling loop until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.queue.close(), { once: true });
-    await Promise.race([Promise.all([this.pods.synced(), this.nodes.synced(), this.services.synced(), this.replicaSets.synced()]), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+    await Promise.race([Promise.all([this.pods.synced(), this.nodes.synced(), this.services.synced(), this.replicaSets.synced(), this.namespaces.synced()]), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
     if (signal.aborted) return;
     log.info('Caches are synced, scheduling');
     const flush = setInterval(() => this.queue.moveAllToActive(), this.opts.unschedulableFlushMs ?? 60_000);
@@ -166,7 +176,7 @@ export class SchedulerRuntime {
     if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp || !this.responsible(pod) || this.cache.isAssumedOrBound(key)) return;
     let result: ReturnType<Scheduler['schedule']>;
     try {
-      result = this.algorithm.schedule(pod, this.cache.nodeInfos(), this.spreadSelectors(pod));
+      result = this.algorithm.schedule(pod, this.cache.nodeInfos(), this.spreadSelectors(pod), this.namespaceLabels);
     } catch (err) {
       // A pod the plugins cannot read (e.g. a malformed quantity) is parked, never fatal to the loop.
       log.error('Error scheduling pod', err, { pod: key });

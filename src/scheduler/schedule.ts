@@ -3,6 +3,7 @@
 import type { Pod } from '../api/types.js';
 import type { NodeInfo } from './node-info.js';
 import { podRequests } from './node-info.js';
+import type { NamespaceLabels } from './terms.js';
 import { DEFAULT_FILTERS, DEFAULT_SCORES, type CycleState, type FilterPlugin, type ScorePlugin } from './plugins.js';
 
 export interface Profile {
@@ -53,9 +54,10 @@ export class Scheduler {
   ) {}
 
   /** The chosen node, or a FitError listing why each node was rejected. */
-  schedule(pod: Pod, nodes: readonly NodeInfo[], spreadSelectors: Record<string, string>[] = []): NodeInfo | FitError {
+  schedule(pod: Pod, nodes: readonly NodeInfo[], spreadSelectors: Record<string, string>[] = [], namespaceLabels?: NamespaceLabels): NodeInfo | FitError {
     if (nodes.length === 0) return new FitError(0, new Map());
-    const state: CycleState = { pod, requests: podRequests(pod), spreadSelectors };
+    const state: CycleState = { pod, requests: podRequests(pod), spreadSelectors, nodes, namespaceLabels };
+    for (const f of this.profile.filters) f.preFilter?.(state, nodes);
     const want = numFeasibleNodesToFind(nodes.length, this.profile.percentageOfNodesToScore);
     const feasible: NodeInfo[] = [];
     const reasons = new Map<string, number>();
@@ -78,7 +80,7 @@ export class Scheduler {
     for (const plugin of this.profile.scores) plugin.preScore?.(state, feasible);
     for (const plugin of this.profile.scores) {
       const scores = feasible.map((n) => plugin.score(state, n, feasible));
-      plugin.normalize?.(scores);
+      plugin.normalize?.(scores, state);
       for (let i = 0; i < scores.length; i++) total[i]! += scores[i]! * plugin.weight;
     }
     // Highest total wins; ties are broken at random, as kube-scheduler does (reservoir sampling).
