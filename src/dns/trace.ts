@@ -59,6 +59,8 @@ export interface CandidateTrace {
   answer: RR[];
   authority: RR[];
   additional: RR[];
+  /** per answer record (same order): the object it comes from, '' when none is named */
+  answerFrom: string[];
   /** forward: the upstreams tried, in random order */
   upstreams?: string[];
   /** an ExternalName target that would be resolved through forward */
@@ -270,10 +272,37 @@ function explainKubernetes(opts: KubernetesOptions, index: RecordIndex, p: NameP
   return { sources, reasons: reasons.filter(Boolean) };
 }
 
+/** Which object a record of a kubernetes answer comes from. */
+function recordOrigin(index: RecordIndex, rr: RR, p: NameParse | undefined): string {
+  const svcName = p?.namespace && p.service ? `${p.namespace}/${p.service}` : undefined;
+  switch (rr.type) {
+    case 'A':
+    case 'AAAA': {
+      // The asked Service first; a chased ExternalName target is some other Service's.
+      const owners = index.clusterIPOwners(rr.data);
+      const eps = index.endpointOwners(rr.data);
+      const ep = eps.find((t) => `${t.namespace}/${t.service}` === svcName);
+      const owner = ep ? undefined : (owners.find((o) => `${o.namespace}/${o.name}` === svcName) ?? owners[0]);
+      if (owner) return `cluster IP of Service ${owner.namespace}/${owner.name}`;
+      const anyEp = ep ?? eps[0];
+      if (anyEp) return `endpoint ${anyEp.hostname} of Service ${anyEp.namespace}/${anyEp.service} (EndpointSlice)`;
+      return p?.kind === 'pod' ? 'the address in the pod name' : '';
+    }
+    case 'SRV':
+      return `port ${rr.data.port} of ${rr.data.target.split('.').length > 5 ? 'endpoint' : 'Service'} ${rr.data.target.split('.')[0]}`;
+    case 'CNAME':
+      return svcName ? `externalName of Service ${svcName}` : '';
+    case 'PTR':
+      return p?.ip ? `reverse of ${p.ip}` : '';
+    default:
+      return '';
+  }
+}
+
 async function traceOne(config: DnsConfig, index: RecordIndex, nsAddrs: string[], qname: string, qtype: number): Promise<CandidateTrace> {
   const name = qname.toLowerCase();
   const picked = pickBlock(config, name);
-  const out: CandidateTrace = { qname, handledBy: 'refused', sources: [], reasons: [], rcode: 'REFUSED', answer: [], authority: [], additional: [] };
+  const out: CandidateTrace = { qname, handledBy: 'refused', sources: [], reasons: [], rcode: 'REFUSED', answer: [], authority: [], additional: [], answerFrom: [] };
   if (!picked) {
     out.reasons.push('no server block serves this name');
     return out;
@@ -299,6 +328,7 @@ async function traceOne(config: DnsConfig, index: RecordIndex, nsAddrs: string[]
       out.answer = msg?.answer ?? [];
       out.authority = msg?.authority ?? [];
       out.additional = msg?.additional ?? [];
+      out.answerFrom = out.answer.map((rr) => recordOrigin(index, rr, out.parse));
       if (out.parse) {
         const e = explainKubernetes(k, index, out.parse, qtype, out.rcode, out.answer.length > 0);
         out.sources = e.sources;
@@ -385,7 +415,8 @@ export function formatDnsTrace(t: DnsTrace): string {
     }
     for (const s of c.sources) lines.push(`  from: ${s}`);
     lines.push(`  rcode: ${c.rcode}`);
-    for (const [section, rrs] of [['answer', c.answer], ['authority', c.authority], ['additional', c.additional]] as const) for (const rr of rrs) lines.push(`  ${section}: ${formatRR(rr)}`);
+    c.answer.forEach((rr, j) => lines.push(`  answer: ${formatRR(rr)}${c.answerFrom[j] ? `  <- ${c.answerFrom[j]}` : ''}`));
+    for (const [section, rrs] of [['authority', c.authority], ['additional', c.additional]] as const) for (const rr of rrs) lines.push(`  ${section}: ${formatRR(rr)}`);
     for (const r of c.reasons) lines.push(`  why: ${r}`);
   });
   return lines.join('\n') + '\n';

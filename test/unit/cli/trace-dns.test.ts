@@ -30,6 +30,7 @@ describe('trace dns', () => {
     expect(out).toMatch(/parse: zone cluster.local, kind svc, namespace testns, service hdls1/);
     expect(out).toMatch(/from: Service testns\/hdls1: headless/);
     expect(out).toMatch(/from: ready endpoint web-0 /);
+    expect(out).toMatch(/answer: hdls1\.testns\.svc\.cluster\.local\. 30 IN A 172\.0\.0\.2 {2}<- endpoint web-0 of Service testns\/hdls1/);
     expect(out).toMatch(/rcode: NOERROR/);
   });
 
@@ -38,6 +39,11 @@ describe('trace dns', () => {
     expect(await one('hdls-notready.testns.svc.cluster.local', TYPE.A)).toMatch(/why: a headless Service without ready endpoints has no records/);
     expect(await one('_nope._tcp.svc1.testns.svc.cluster.local', TYPE.SRV)).toMatch(/why: no Service port is named nope with protocol tcp/);
     expect(await one('svc1.testns.svc.cluster.local', TYPE.AAAA)).toMatch(/rcode: NOERROR[\s\S]*why: the Service has no IPv6 cluster IP/);
+  });
+
+  it('names the object behind each answer record', async () => {
+    const t = await traceDns(config, objects, { name: 'ext-in.testns.svc.cluster.local', qtype: TYPE.A });
+    expect(t.candidates[0]!.answerFrom).toEqual(['externalName of Service testns/ext-in', 'cluster IP of Service testns/svc1']);
   });
 
   it('follows an ExternalName to a target outside the zones through forward', async () => {
