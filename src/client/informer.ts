@@ -16,6 +16,8 @@ export interface Informer<T extends KubeObject> {
   get(key: string): T | undefined;
   hasSynced(): boolean;
   synced(): Promise<void>;
+  /** Transform applied to every object before it is cached (client-go's SetTransform); before start only. */
+  setTransform?(fn: (obj: T) => T): void;
 }
 
 /** Creates informers and owns their lifecycle, like client-go's SharedInformerFactory. */
@@ -50,6 +52,9 @@ export class StoreInformer<T extends KubeObject> implements Informer<T> {
   }
   synced(): Promise<void> {
     return this.store.synced();
+  }
+  setTransform(fn: (obj: T) => T): void {
+    this.store.setTransform(fn);
   }
 }
 

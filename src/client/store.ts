@@ -37,6 +37,7 @@ export class Store<T extends KubeObject> {
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private syncedFlag = false;
   private readonly syncWaiters: (() => void)[] = [];
+  private transform: ((obj: T) => T) | undefined;
 
   constructor() {
     this.addIndexer(NAMESPACE_INDEX, (o) => [o.metadata.namespace ?? '']);
@@ -98,8 +99,32 @@ export class Store<T extends KubeObject> {
     return out;
   }
 
+  /**
+   * Sets a function applied to every object before it is cached or handed to a handler
+   * (client-go's SetTransform). Only before the first object arrives, so every cached
+   * object went through it. A transform that throws leaves that object as it came.
+   */
+  setTransform(fn: (obj: T) => T): void {
+    if (this.items.size > 0 || this.syncedFlag) throw new Error('setTransform must be called before the informer receives objects');
+    this.transform = fn;
+  }
+
+  private transformed(obj: T): T {
+    if (!this.transform) return obj;
+    try {
+      return this.transform(obj);
+    } catch (err) {
+      log.error('Object transform failed, caching the object as received', err, { key: objectKey(obj) });
+      return obj;
+    }
+  }
+
   /** Applies one add-or-update from a watch event. */
   upsert(obj: T): void {
+    this.upsertTransformed(this.transformed(obj));
+  }
+
+  private upsertTransformed(obj: T): void {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old && old.metadata.resourceVersion !== undefined && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
@@ -125,12 +150,12 @@ export class Store<T extends KubeObject> {
    */
   replace(objs: readonly T[]): void {
     const fresh = new Map<string, T>();
-    for (const o of objs) fresh.set(objectKey(o), o);
+    for (const o of objs) fresh.set(objectKey(o), this.transformed(o));
     for (const [key, old] of [...this.items]) if (!fresh.has(key)) this.remove(old);
     for (const o of fresh.values()) {
       const old = this.items.get(objectKey(o));
       if (old && sameVersion(old, o)) continue;
-      this.upsert(o);
+      this.upsertTransformed(o);
     }
   }
 
