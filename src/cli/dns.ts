@@ -82,6 +82,8 @@ export const command: Command = {
         config,
         informers: source.factory,
         bind: explicitBind ? bind : { host: bind.host },
+        // This command owns its informers: keep only what DNS reads.
+        trimObjects: true,
         ...(http ? httpAddrs : { healthAddr: '', readyAddr: '', metricsAddr: '' }),
       });
       sources.set(dns, source);

@@ -16,6 +16,7 @@ import { LoopHandler } from './loop.js';
 import { DnsMetrics } from './metrics.js';
 import type { PluginFactory } from './plugin.js';
 import { RecordIndex } from './records.js';
+import { trimEndpointSlice, trimNamespace, trimPod, trimService } from './trim.js';
 import { DnsServer } from './server.js';
 import { parseHostPort } from './forward.js';
 import { logger } from '../observability/log.js';
@@ -37,6 +38,12 @@ export interface DnsSetupOptions {
   nsAddrs?: string[];
   /** called when the loop plugin detects a forwarding loop */
   onFatal?: (msg: string) => void;
+  /**
+   * Keep only the fields DNS reads in the informer caches (trim.ts). Only for informers
+   * this component owns: on informers shared with the proxy or ingress it would take
+   * fields from them.
+   */
+  trimObjects?: boolean;
 }
 
 function localAddrs(host: string): string[] {
@@ -46,17 +53,21 @@ function localAddrs(host: string): string[] {
   return out.length ? out : ['127.0.0.1'];
 }
 
-/** Feeds the index from the informers, as CoreDNS's dnsController does. */
-export function connectInformers(factory: InformerFactory, index: RecordIndex, pods: boolean): Informer<never>[] {
+/** Feeds the index from the informers, as CoreDNS's dnsController does; `trim` keeps only what DNS reads. */
+export function connectInformers(factory: InformerFactory, index: RecordIndex, pods: boolean, trim = false): Informer<never>[] {
   const svc = factory.informerFor<Service>('', 'services');
+  if (trim) svc.setTransform?.(trimService);
   svc.addEventHandler({ onAdd: (o) => index.upsertService(o), onUpdate: (_, o) => index.upsertService(o), onDelete: (o) => index.deleteService(o) });
   const eps = factory.informerFor<EndpointSlice>('discovery.k8s.io', 'endpointslices');
+  if (trim) eps.setTransform?.(trimEndpointSlice);
   eps.addEventHandler({ onAdd: (o) => index.upsertEndpointSlice(o), onUpdate: (_, o) => index.upsertEndpointSlice(o), onDelete: (o) => index.deleteEndpointSlice(o) });
   const ns = factory.informerFor<Namespace>('', 'namespaces');
+  if (trim) ns.setTransform?.(trimNamespace);
   ns.addEventHandler({ onAdd: (o) => index.upsertNamespace(o), onUpdate: (_, o) => index.upsertNamespace(o), onDelete: (o) => index.deleteNamespace(o) });
   const list: Informer<never>[] = [svc, eps, ns] as unknown as Informer<never>[];
   if (pods) {
     const p = factory.informerFor<Pod>('', 'pods');
+    if (trim) p.setTransform?.(trimPod);
     p.addEventHandler({ onAdd: (o) => index.upsertPod(o), onUpdate: (_, o) => index.upsertPod(o), onDelete: (o) => index.deletePod(o) });
     list.push(p as unknown as Informer<never>);
   }
@@ -78,7 +89,7 @@ export class ClusterDns {
   constructor(readonly opts: DnsSetupOptions) {
     const k8s = opts.config.blocks.map((b) => b.kubernetes).filter((k) => k !== undefined);
     this.index = new RecordIndex({ endpointPodNames: k8s.some((k) => k.endpointPodNames), pods: k8s.some((k) => k.pods === 'verified') });
-    this.informerList = k8s.length ? connectInformers(opts.informers, this.index, k8s.some((k) => k.pods === 'verified')) : [];
+    this.informerList = k8s.length ? connectInformers(opts.informers, this.index, k8s.some((k) => k.pods === 'verified'), opts.trimObjects ?? false) : [];
     const firstPort = opts.bind?.port ?? opts.config.blocks[0]?.port ?? 53;
     this.metrics = new DnsMetrics(`dns://:${firstPort}`);
     const byAddr = new Map<string, { host: string; port: number; blocks: ServerBlockConfig[] }>();
