@@ -222,10 +222,12 @@ export class SchedulerRuntime {
   }
 
   private async reportUnschedulable(pod: Pod, message: string): Promise<void> {
-    const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    if (prev?.status === 'False' && prev.message === message) return; // said already
-    log.v(2, 'Unable to schedule pod', { pod: podKey(pod), err: message });
+    // Every failed attempt is an occurrence, as kube-scheduler records it; the recorder folds
+    // repeats into one Event whose count grows.
     this.events?.record(pod, 'Warning', 'FailedScheduling', message);
+    const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (prev?.status === 'False' && prev.message === message) return; // condition says it already
+    log.v(2, 'Unable to schedule pod', { pod: podKey(pod), err: message });
     const cond: Condition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
     const conditions = [...(pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), cond];
     try {
