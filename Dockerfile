@@ -13,8 +13,10 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 # iptables (both backends), nftables, conntrack and ipset as kube-proxy's image ships them.
+# python3: the proxy sends partial nftables syncs as raw netlink batches through a
+# tiny python3 relay (Node has no AF_NETLINK sockets); without it the proxy falls back to nft -f.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      iptables nftables conntrack ipset ipvsadm iproute2 ca-certificates \
+      iptables nftables conntrack ipset ipvsadm iproute2 ca-certificates python3 \
     && rm -rf /var/lib/apt/lists/*
 # iptables-wrapper logic (as kube-proxy's image): the iptables commands first point at a
 # wrapper that picks the backend the host already uses (the one holding more rules), re-points
