@@ -74,6 +74,10 @@ interface OurNode {
   dataPlane?: ChildProcess;
   network?: Promise<void>;
   usedHosts: Set<number>;
+  /** the Node object's uid, once registered */
+  uid?: string;
+  /** its Node object was deleted: being taken down, nothing restarts */
+  released?: boolean;
 }
 
 interface PodRecord {
@@ -149,8 +153,9 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
   };
   pods.addEventHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: (p) => records.has(podKey(p)) && queue.add(podKey(p)) });
   let adopting = false;
-  /** adoptions under way: stop waits for them, so none builds a namespace after the sweep */
+  /** adoptions and releases under way: stop waits for them, so none builds a namespace after the sweep */
   const registering = new Set<Promise<void>>();
+  const releasing = new Set<Promise<void>>();
   // Like kwok's --manage-nodes-with-label-selector: `kubectl create` a Node labelled
   // kubeplane.io/sandbox=netns and it becomes a real node of this cluster.
   const adopt = (n: Node) => {
@@ -171,7 +176,44 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
     const node = ours.get(n.metadata.name!);
     if (node && n.spec?.podCIDR && !node.network) node.network = setupPodNetwork(node, n.spec.podCIDR);
   };
-  nodes.addEventHandler({ onAdd: onNode, onUpdate: (_o, n) => onNode(n) });
+  nodes.addEventHandler({
+    onAdd: onNode,
+    onUpdate: (_o, n) => onNode(n),
+    onDelete: (n) => {
+      const node = ours.get(n.metadata.name!);
+      if (!node || stopping || (node.uid && node.uid !== n.metadata.uid)) return;
+      const done: Promise<void> = release(node)
+        .catch((err: unknown) => log.error('Taking a deleted Node down failed', err, { node: node.name }))
+        .finally(() => releasing.delete(done));
+      releasing.add(done);
+    },
+  });
+
+  /**
+   * `kubectl delete node`: the machine is gone. Its pods' processes are killed at once, its
+   * namespaces removed, and its pods deleted as kube-controller-manager's pod GC deletes pods
+   * bound to a node that no longer exists, so their controllers replace them elsewhere.
+   */
+  async function release(node: OurNode): Promise<void> {
+    log.info('Node deleted, taking it down', { node: node.name, netns: node.net.ns });
+    node.released = true;
+    ours.delete(node.name);
+    const gone = [...records].filter(([, r]) => r.node === node);
+    await Promise.all(gone.map(([key, rec]) => rec.sandbox.terminate(0).then(() => removeSandbox(key, rec, 0)).catch((err: unknown) => log.warn('Removing a pod of a deleted node failed', { pod: key, err: String(err) }))));
+    await Promise.all([node.helper.stop(), stopDataPlane(node)]);
+    await fabric.removeNode(node.net.index);
+    for (const p of pods.byIndex(NODE_NAME_INDEX, node.name)) {
+      try {
+        await client.delete(podsResource, p.metadata.name!, { namespace: p.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid } });
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) log.warn('Deleting a pod of a deleted node failed', { pod: podKey(p), err: String(err) });
+      }
+    }
+    // A Node of that name created again is adopted afresh (maybe created while this ran).
+    claimed.delete(node.name);
+    const again = nodes.get(node.name);
+    if (again && again.metadata.uid !== node.uid) adopt(again);
+  }
 
   async function setupPodNetwork(node: OurNode, podCIDR: string): Promise<void> {
     try {
@@ -342,6 +384,7 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
         obj = await client.update<Node>(nodesResource, { ...obj, metadata: { ...obj.metadata, labels: { ...labels, ...(obj.metadata.labels ?? {}), [NETNS_NODE_LABEL]: 'netns' }, annotations: { ...(obj.metadata.annotations ?? {}), ...annotations } } });
       }
     }
+    node.uid = obj.metadata.uid;
     // Capacity given on the Node object (a test's small node) wins over the defaults.
     const capacity = { ...DEFAULT_CAPACITY, ...(opts.capacity ?? {}), ...(obj.status?.capacity ?? {}) };
     const ts = now();
@@ -390,11 +433,11 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
       const child = spawn('ip', args, { stdio: ['ignore', fd, fd] });
       child.on('error', (err) => log.error('kubeplane node failed to start', err, { node: node.name }));
       child.on('exit', (code, signal) => {
-        if (stopping) return;
+        if (stopping || node.released) return;
         log.warn('kubeplane node exited, restarting it', { node: node.name, code, signal, log: join(dir, 'kubeplane-node.log') });
         // As a DaemonSet pod would be: restarted, after a pause so a crash loop stays cheap.
         setTimeout(() => {
-          if (!stopping) node.dataPlane = startDataPlane(node, dp);
+          if (!stopping && !node.released) node.dataPlane = startDataPlane(node, dp);
         }, 2000).unref();
       });
       return child;
@@ -403,9 +446,23 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
     }
   }
 
+  /** SIGTERM to the node's `kubeplane node`, SIGKILL if it is still there 3 s later. */
+  function stopDataPlane(n: OurNode): Promise<void> {
+    const dp = n.dataPlane;
+    if (!dp || dp.exitCode !== null || dp.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((res) => {
+      const t = setTimeout(() => dp.kill('SIGKILL'), 3000);
+      dp.once('exit', () => {
+        clearTimeout(t);
+        res();
+      });
+      dp.kill('SIGTERM');
+    });
+  }
+
   const stopAll = async () => {
     stopping = true;
-    await Promise.all(registering);
+    await Promise.all([...registering, ...releasing]);
     queue.shutDown();
     // Pods first (their processes, short grace: a sync waiting out a long grace period ends
     // with them), then the node processes, then the namespaces.
@@ -419,16 +476,7 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
     await Promise.all(
       [...ours.values()].map(async (n) => {
         await n.helper.stop();
-        const dp = n.dataPlane;
-        if (!dp || dp.exitCode !== null || dp.signalCode !== null) return;
-        await new Promise<void>((res) => {
-          const t = setTimeout(() => dp.kill('SIGKILL'), 3000);
-          dp.once('exit', () => {
-            clearTimeout(t);
-            res();
-          });
-          dp.kill('SIGTERM');
-        });
+        await stopDataPlane(n);
       }),
     );
     await fabric.destroy();

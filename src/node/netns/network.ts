@@ -136,6 +136,18 @@ export class Fabric {
     return node;
   }
 
+  /** Takes a node off the network: the other nodes' routes to its pods, then its namespace. */
+  async removeNode(index: number): Promise<void> {
+    const node = this.nodes.get(index);
+    if (!node) return;
+    this.nodes.delete(index);
+    if (node.podCIDR) for (const other of this.nodes.values()) await ipIn(other.ns, 'route', 'del', node.podCIDR).catch(() => undefined);
+    // Its eth0 goes with the namespace, and with it the peer on the fabric bridge.
+    await deleteNamespace(node.ns);
+    rmSync(join(NETNS_ETC, node.ns), { recursive: true, force: true });
+    this.made.delete(node.ns);
+  }
+
   /** A pod namespace on the node's bridge with `podIP`. */
   async addPod(index: number, podIP: string): Promise<PodNet> {
     const node = this.nodes.get(index);

@@ -2,6 +2,7 @@
 // FailedScheduling reasons, and run (Ready, answering HTTP) as soon as a fitting node joins:
 // a Node created with kubectl and labelled kubeplane.io/sandbox=netns is adopted by `up`,
 // which builds its namespace and keeps the capacity the Node was created with.
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeE2E } from '../../helpers/e2e.js';
@@ -18,6 +19,16 @@ interface EventView {
   reason: string;
   message: string;
 }
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const netns = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!);
 
 describeE2E('netns cluster: a pod waits for a node it fits', NETNS_CLUSTER_NEEDS, () => {
   let c: NetnsCluster;
@@ -103,5 +114,32 @@ describeE2E('netns cluster: a pod waits for a node it fits', NETNS_CLUSTER_NEEDS
     const fromPod = await c.execInPod('picky', ['curl', '-s', '-m', '5', `http://${big.status.podIP}:8080/`]);
     expect(fromPod.stdout.trim(), fromPod.stderr).toBe('big');
     expect(await c.podNs('big')).toMatch(new RegExp(`^${c.prefix}-pod-\\d+$`));
+  }, 90_000);
+
+  it('kubectl delete node takes the node down: its pods stop and are deleted, its namespace goes; the name can join again', async () => {
+    const nodeNs = c.nodeNs('roomy');
+    const podCIDR = (await c.kubectlOk(['get', 'node', 'roomy', '-o', 'jsonpath={.spec.podCIDR}'])).trim();
+    const podNamespaces = [await c.podNs('big'), await c.podNs('picky')];
+    const pids = [...podNamespaces, nodeNs].flatMap((ns) => execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number));
+    expect(pids.length).toBeGreaterThanOrEqual(3); // two servers and the node's helper
+    expect((await c.execInNode('kubeplane-node-0', ['ip', 'route'])).stdout).toContain(podCIDR);
+
+    await c.kubectlOk(['delete', 'node', 'roomy']);
+    // As pod GC does for pods bound to a node that no longer exists.
+    await waitFor(async () => (await c.kubectlOk(['get', 'pods', '-o', 'name'])).trim() === '', { what: "the deleted node's pods deleted", timeoutMs: 30_000 });
+    await waitFor(() => !netns().some((n) => n === nodeNs || podNamespaces.includes(n)), { what: "the deleted node's namespaces removed", timeoutMs: 30_000 });
+    expect(pids.filter(alive)).toEqual([]);
+    expect((await c.execInNode('kubeplane-node-0', ['ip', 'route'])).stdout).not.toContain(podCIDR);
+
+    // The same name joins again as a new node and runs pods.
+    await c.addNode('roomy', { labels: { disk: 'ssd' } });
+    await c.kubectlOk(['create', '-f', '-'], { input: JSON.stringify(manifest('again', { nodeSelector: { disk: 'ssd' } })) });
+    await waitFor(async () => {
+      const p = await pod('again');
+      return p.spec.nodeName === 'roomy' && p.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+    }, { what: 'a pod Ready on the node that joined again', timeoutMs: 30_000 });
+    const again = await pod('again');
+    const r = await c.execInNode('kubeplane-node-0', ['curl', '-s', '-m', '5', `http://${again.status.podIP}:8080/`]);
+    expect(r.stdout.trim(), r.stderr).toBe('again');
   }, 90_000);
 });
