@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { stringify as toYaml, parse as parseYaml } from 'yaml';
-import { apiVersionOf, type ResourceInfo } from '../api/resources.js';
+import { apiVersionOf, resourceFor, type ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { SelectorError, checkFieldSelector, parseFieldSelector, parseLabelSelector, type FieldSelector, type LabelSelector } from '../api/selectors.js';
 import { logger } from '../observability/log.js';
@@ -14,6 +14,7 @@ import { openapiV3Document, openapiV3Root, validateFields } from './openapi/inde
 import { encodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/index.js';
 import { ApplyConflictError, PatchError, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply } from './patch/index.js';
 import { toTable } from './table.js';
+import { tokenRequestPath, type ServiceAccountTokens } from './auth-serviceaccount.js';
 import { allowAll, verifiedClientCertificate, type Authenticator, type UserInfo } from './auth.js';
 import { checkReviewKind, forbiddenError, newAuthorizer, requestAttributes, requestUser, selfSubjectAccessReview, type AuthorizationMode, type Authorizer } from './authz/index.js';
 import { ApiError, badRequest, invalidParameter, methodNotSupported, notAcceptable, pathNotFound, unauthorized, unsupportedMediaType } from './errors.js';
@@ -56,6 +57,8 @@ export interface ApiServerOptions {
   clientCA?: string;
   /** RBAC unless the authenticator is allowAll (anonymous admin), which implies AlwaysAllow */
   authorization?: AuthorizationMode;
+  /** issues ServiceAccount tokens (TokenRequest); the authenticator should accept them too */
+  serviceAccountTokens?: ServiceAccountTokens;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
@@ -197,6 +200,12 @@ export class ApiServer {
       const { obj } = decodeObjectBody(req.headers['content-type'], await readBody(req));
       checkReviewKind(obj);
       return sendJson(res, 201, selfSubjectAccessReview(this.authorizer, user, obj));
+    }
+    const tokenFor = req.method === 'POST' ? tokenRequestPath(path) : undefined;
+    if (tokenFor && this.opts.serviceAccountTokens) {
+      const { obj } = decodeObjectBody(req.headers['content-type'], await readBody(req));
+      const sa = await this.registry.get(resourceFor('', 'serviceaccounts')!, tokenFor.namespace, tokenFor.name);
+      return sendJson(res, 201, this.opts.serviceAccountTokens.issue(sa, obj));
     }
     const routed = parseResourcePath(path);
     if (!routed || routed.kind === 'unknown') throw pathNotFound();

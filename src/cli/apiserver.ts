@@ -12,7 +12,7 @@
 // holds one for the node components (user system:kubeplane-node:<name>, group
 // system:kubeplane-nodes, bound to the system:kubeplane-node ClusterRole).
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { homedir, hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
@@ -23,6 +23,7 @@ import { createCA, createServingCert } from '../pki/index.js';
 import { ApiServer } from '../apiserver/server.js';
 import { ClientCertAuthenticator, TokenAuthenticator, TokenFileError, UnionAuthenticator, allowAll, readTokenFile, type Authenticator } from '../apiserver/auth.js';
 import { authorizationModes, type AuthorizationMode } from '../apiserver/authz/index.js';
+import { ServiceAccountTokens } from '../apiserver/auth-serviceaccount.js';
 import { NODES_GROUP, nodeUserName } from '../apiserver/authz/bootstrap.js';
 import { PortRange, ServiceCIDR } from '../apiserver/registry/services.js';
 import { openStore, storageBackends, type StorageBackend, type StorageConfig } from '../apiserver/storage/open.js';
@@ -181,6 +182,18 @@ function servingCertificate(cfg: ServerConfig): { cert: string; key: string; caP
   return { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8'), caPem: ca.certPem, ca };
 }
 
+/** <data-dir>/pki/sa.key: the key ServiceAccount tokens are signed with, made on first start */
+function serviceAccountKey(cfg: ServerConfig): string {
+  const dir = join(cfg.dataDir, 'pki');
+  const path = join(dir, 'sa.key');
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+  }
+  return readFileSync(path, 'utf8');
+}
+
 /**
  * <data-dir>/node.kubeconfig: a client certificate from the cluster CA for the node components.
  * Written on every start, as the kubeconfig is (the server's address may have changed);
@@ -276,7 +289,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const tls = cfg.insecure ? undefined : servingCertificate(cfg);
   const { authenticator: tokenAuth, adminToken } = tokens(cfg);
   const clientCA = tls && (cfg.clientCAFile ? readPem(cfg.clientCAFile, '--client-ca-file') : tls.ca?.certPem);
-  const authenticator = clientCA && tokenAuth !== allowAll ? new UnionAuthenticator(new ClientCertAuthenticator(), tokenAuth) : tokenAuth;
+  const serviceAccountTokens = tokenAuth === allowAll ? undefined : new ServiceAccountTokens(serviceAccountKey(cfg));
+  const authenticator =
+    tokenAuth === allowAll ? tokenAuth : new UnionAuthenticator(...(clientCA ? [new ClientCertAuthenticator()] : []), tokenAuth, serviceAccountTokens!);
   let store: Store;
   try {
     store = await openStore(cfg.storage);
@@ -289,6 +304,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     authenticator,
     authorization: cfg.authorization,
     clientCA,
+    serviceAccountTokens,
     serviceCIDR: cfg.serviceCIDR,
     nodePorts: cfg.nodePorts,
     bindAddress: cfg.bindAddress,

@@ -6,7 +6,8 @@ import type { Definition, FieldTuple } from './schema-table.js';
 const M = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const R = 'io.k8s.api.rbac.v1.';
 const Z = 'io.k8s.api.authorization.v1.';
-export const RBAC_PREFIXES = { rbac: R, authorization: Z };
+const T = 'io.k8s.api.authentication.v1.';
+export const RBAC_PREFIXES = { rbac: R, authorization: Z, authentication: T };
 
 const atomic = { listType: 'atomic' as const };
 const typeMeta = {
@@ -100,6 +101,35 @@ export const RBAC_DEFINITIONS: Record<string, Definition> = {
     fields: {
       path: ['string', 1, 'The URL path of the request.'],
       verb: ['string', 2, 'The standard HTTP verb.'],
+    },
+  },
+  // ---- authentication.k8s.io/v1 TokenRequest (`kubectl create token`) ----
+  [T + 'TokenRequest']: top('authentication.k8s.io', 'TokenRequest', 'TokenRequest requests a token for a given service account.', {
+    spec: ['@' + T + 'TokenRequestSpec', 2, 'Spec holds information about the request being evaluated.', { required: true }],
+    status: ['@' + T + 'TokenRequestStatus', 3, 'Status is filled in by the server and indicates whether the token can be authenticated.'],
+  }),
+  [T + 'TokenRequestSpec']: {
+    description: 'The parameters of a token request.',
+    fields: {
+      audiences: ['[]string', 1, 'Intended audiences of the token.', atomic],
+      expirationSeconds: ['int64', 4, 'Requested duration of validity of the request.'],
+      boundObjectRef: ['@' + T + 'BoundObjectReference', 3, 'Reference to an object that the token will be bound to.'],
+    },
+  },
+  [T + 'BoundObjectReference']: {
+    description: 'A reference to an object that a token is bound to.',
+    fields: {
+      kind: ['string', 1, 'Kind of the referent: Pod and Secret are valid.'],
+      apiVersion: ['string', 2, 'API version of the referent.'],
+      name: ['string', 3, 'Name of the referent.'],
+      uid: ['string', 4, 'UID of the referent.'],
+    },
+  },
+  [T + 'TokenRequestStatus']: {
+    description: 'The result of a token request.',
+    fields: {
+      token: ['string', 1, 'Token is the opaque bearer token.', { required: true }],
+      expirationTimestamp: ['Time', 2, 'ExpirationTimestamp is the time of expiration of the returned token.', { required: true }],
     },
   },
   [Z + 'SubjectAccessReviewStatus']: {

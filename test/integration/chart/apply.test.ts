@@ -88,6 +88,16 @@ describeE2E('charts/kubeplane applied to kubeplane up', { commands: ['go', 'kube
     const binding = JSON.parse(await ok(['get', 'clusterrolebinding', name, '-o', 'json'])) as Obj;
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name, namespace: 'kube-system' }]);
+    // the pods' ServiceAccount (a TokenRequest token, as the kubelet mounts one) holds the role's rules and no more
+    const token = (await ok(['create', 'token', name, '-n', 'kube-system'])).trim();
+    const asPod = async (args: string[]) => (await kubectl(['--token', token, 'auth', 'can-i', ...args])).stdout.trim();
+    expect(await asPod(['list', 'services', '-A'])).toBe('yes');
+    expect(await asPod(['watch', 'endpointslices.discovery.k8s.io', '-A'])).toBe('yes');
+    expect(await asPod(['create', 'pods', '-n', 'kube-system'])).toBe('no');
+    expect(await asPod(['list', 'configmaps', '-n', 'kube-system'])).toBe('no');
+    const ingress = (values.ingress as { enabled?: boolean } | undefined)?.enabled !== false;
+    expect(await asPod(['patch', 'ingresses.networking.k8s.io', '--subresource=status', '-n', 'default'])).toBe(ingress ? 'yes' : 'no');
+    expect(await asPod(['get', 'secrets', '-n', 'default'])).toBe(ingress ? 'yes' : 'no');
     if (objects.some((o) => o.kind === 'Service' && o.metadata.name === 'kube-dns')) {
       expect((await ok(['get', 'svc', 'kube-dns', '-n', 'kube-system', '-o', 'jsonpath={.spec.clusterIP}'])).trim()).toBe('10.96.0.10');
     }

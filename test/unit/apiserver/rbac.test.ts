@@ -118,3 +118,24 @@ describe('authentication', () => {
     expect(auth.authenticate(undefined)).toBeUndefined();
   });
 });
+
+describe('ServiceAccount tokens', () => {
+  it('issues ES256 tokens that authenticate as the ServiceAccount, and nothing tampered or foreign does', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { ServiceAccountTokens } = await import('../../../src/apiserver/auth-serviceaccount.js');
+    const key = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const tokens = new ServiceAccountTokens(key());
+    const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: 'kube-system', uid: 'u-1' } };
+    const review = tokens.issue(sa, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: {} } as never);
+    const token = review.status.token as string;
+    expect(review.spec.expirationSeconds).toBe(3600);
+    expect(tokens.authenticate(`Bearer ${token}`)).toEqual({ name: 'system:serviceaccount:kube-system:robot', uid: 'u-1', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] });
+    const [h, c, s] = token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(c!, 'base64url').toString()), sub: 'system:serviceaccount:kube-system:admin' })).toString('base64url');
+    expect(tokens.authenticate(`Bearer ${h}.${forged}.${s}`)).toBeUndefined();
+    expect(new ServiceAccountTokens(key()).authenticate(`Bearer ${token}`)).toBeUndefined();
+    const expired = tokens.issue(sa, { metadata: {}, spec: { expirationSeconds: 600 } } as never, Date.now() - 3600_000).status.token;
+    expect(tokens.authenticate(`Bearer ${expired}`)).toBeUndefined();
+    expect(() => tokens.issue(sa, { metadata: {}, spec: { expirationSeconds: 60 } } as never)).toThrow(/may not specify a duration less than 10 minutes/);
+  });
+});
