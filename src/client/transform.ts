@@ -38,20 +38,31 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
  */
 export type FieldSpec = true | readonly [FieldSpec] | { readonly [key: string]: FieldSpec };
 
-function project(value: unknown, spec: FieldSpec): unknown {
-  if (spec === true) return value;
-  // A value of the wrong shape is of no use to a consumer expecting structure: dropped.
-  if (value === null || typeof value !== 'object') return undefined;
-  if (Array.isArray(spec)) return Array.isArray(value) ? value.map((v) => project(v, spec[0] as FieldSpec)) : undefined;
-  if (Array.isArray(value)) return undefined;
-  const out: Record<string, unknown> = {};
-  const src = value as Record<string, unknown>;
-  for (const [k, sub] of Object.entries(spec as Record<string, FieldSpec>)) {
-    if (!(k in src)) continue;
-    const v = project(src[k], sub);
-    if (v !== undefined) out[k] = v;
+type Projector = (value: unknown) => unknown;
+
+const keepWhole: Projector = (v) => v;
+
+/** Turns a spec into a function once, so projecting an object walks no spec at run time. */
+function compile(spec: FieldSpec): Projector {
+  if (spec === true) return keepWhole;
+  if (Array.isArray(spec)) {
+    const each = compile(spec[0] as FieldSpec);
+    return (v) => (Array.isArray(v) ? v.map(each) : undefined);
   }
-  return out;
+  const fields = Object.entries(spec as Record<string, FieldSpec>).map(([k, sub]) => [k, compile(sub)] as const);
+  return (v) => {
+    // A value of the wrong shape is of no use to a consumer expecting structure: dropped.
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    const src = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [k, f] of fields) {
+      const x = src[k];
+      if (x === undefined) continue;
+      const y = f(x);
+      if (y !== undefined) out[k] = y;
+    }
+    return out;
+  };
 }
 
 /** The fields every cached object needs whatever the consumer: identity and version. */
@@ -65,7 +76,8 @@ const META: Record<string, FieldSpec> = { name: true, namespace: true, uid: true
 export function keepFields<T extends KubeObject>(spec: { readonly [key: string]: FieldSpec }): TransformFunc<T> {
   const metaSpec = spec.metadata;
   const full: Record<string, FieldSpec> = { ...IDENTITY, ...spec, metadata: metaSpec === true ? true : { ...META, ...(metaSpec as Record<string, FieldSpec> | undefined) } };
-  return (obj) => project(obj, full) as T;
+  const project = compile(full);
+  return (obj) => project(obj) as T;
 }
 
 /** Applies transforms left to right. */
