@@ -6,7 +6,7 @@
 // (helper.ts) dials probes and relays the API server, and optionally `kubeplane node` runs
 // the Service proxy and cluster DNS there, so pods resolve and reach Services.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -241,7 +241,9 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
     if (policy !== 'ClusterFirst' && policy !== 'ClusterFirstWithHostNet') return undefined;
     if (pod.spec.hostNetwork && policy === 'ClusterFirst') return undefined;
     const zone = opts.clusterDomain;
-    return `nameserver ${node.net.gateway}\nsearch ${pod.metadata.namespace}.svc.${zone} svc.${zone} ${zone}\noptions ndots:5\n`;
+    // The node's DNS listens on all its addresses; a hostNetwork pod may run before cbr0 exists.
+    const nameserver = pod.spec.hostNetwork ? node.net.ip : node.net.gateway;
+    return `nameserver ${nameserver}\nsearch ${pod.metadata.namespace}.svc.${zone} svc.${zone} ${zone}\noptions ndots:5\n`;
   }
 
   async function createSandbox(key: string, pod: Pod, node: OurNode): Promise<PodRecord | undefined> {
@@ -263,7 +265,16 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
       const conf = resolvConf(pod, node);
       if (conf) fabric.writeResolvConf(podNs, conf);
     }
-    const sandbox = new PodSandbox({ pod, podNs, podIP, hostIP: node.net.ip, helper: node.helper, logDir, onChange: () => queue.add(key) });
+    let resolvConfFile: string | undefined;
+    const hostNetConf = ownNs ? undefined : resolvConf(pod, node);
+    if (hostNetConf) {
+      // ClusterFirstWithHostNet: the node's namespace keeps the host's resolv.conf; only this
+      // pod's containers see the cluster's (bind-mounted in their own mount namespace).
+      mkdirSync(logDir, { recursive: true });
+      resolvConfFile = join(logDir, 'resolv.conf');
+      writeFileSync(resolvConfFile, hostNetConf);
+    }
+    const sandbox = new PodSandbox({ pod, podNs, podIP, hostIP: node.net.ip, helper: node.helper, logDir, resolvConf: resolvConfFile, onChange: () => queue.add(key) });
     const rec: PodRecord = { uid: pod.metadata.uid!, node, sandbox, podNs, host, ownNs };
     records.set(key, rec);
     sandbox.start();

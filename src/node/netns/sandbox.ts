@@ -23,6 +23,8 @@ export interface SandboxOptions {
   hostIP: string;
   helper: NodeHelper;
   logDir: string;
+  /** a file bind-mounted over /etc/resolv.conf for the containers (hostNetwork pods' ClusterFirstWithHostNet) */
+  resolvConf?: string;
   /** called whenever something the pod's status shows changed */
   onChange: () => void;
 }
@@ -102,12 +104,15 @@ class ContainerRun {
   start(): void {
     const o = this.sb.opts;
     const env = containerEnv(this.spec, o);
-    const argv = [...(this.spec.command ?? []), ...(this.spec.args ?? [])].map((a) => expandVars(a, env));
+    let argv = [...(this.spec.command ?? []), ...(this.spec.args ?? [])].map((a) => expandVars(a, env));
     if (!argv.length) {
       this.state = { waiting: { reason: 'CreateContainerError', message: 'container has no command or args (there are no images to take them from)' } };
       this.sb.opts.onChange();
       return;
     }
+    // `ip netns exec` gives the process a mount namespace of its own (slave to the host's), so
+    // this mount is the container's alone; sh execs the program, keeping the pid.
+    if (o.resolvConf) argv = ['/bin/sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', o.resolvConf, ...argv];
     const logPath = join(o.logDir, `${this.spec.name}.log`);
     mkdirSync(o.logDir, { recursive: true });
     const fd = openSync(logPath, 'a');

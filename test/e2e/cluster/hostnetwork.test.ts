@@ -106,6 +106,8 @@ describeE2E('netns cluster: hostNetwork pods', NETNS_CLUSTER_NEEDS, () => {
     // A pod reaches it on the node's IP.
     const fromPod = await c.execInPod('client', ['curl', '-s', '-m', '5', `http://${nodeIP}:18081/`]);
     expect(fromPod.stdout.trim(), fromPod.stderr).toBe('hostweb');
+    // dnsPolicy ClusterFirst on the host network: the host's resolv.conf, as the kubelet does.
+    expect(readFileSync(`/proc/${pid}/root/etc/resolv.conf`, 'utf8')).toBe(readFileSync('/etc/resolv.conf', 'utf8'));
     // Its output is kept like any pod's.
     expect(c.podLog('hostweb', 'web')).toContain('hostweb serving on 18081');
 
@@ -118,4 +120,30 @@ describeE2E('netns cluster: hostNetwork pods', NETNS_CLUSTER_NEEDS, () => {
     const still = await c.execInNode(NODE, ['curl', '-s', '-m', '5', `http://${client.status.podIP}:8080/`]);
     expect(still.stdout.trim(), still.stderr).toBe('client');
   }, 90_000);
+
+  it('ClusterFirstWithHostNet: the containers alone see the cluster resolv.conf, the node keeps its own', async () => {
+    const spec = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hostdns', namespace: 'default' },
+      spec: { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', terminationGracePeriodSeconds: 1, containers: [{ name: 'sleep', image: 'none', command: ['sleep', '1000'] }] },
+    };
+    await c.kubectlOk(['create', '-f', '-'], { input: JSON.stringify(spec) });
+    const p = await waitFor(async () => {
+      const got = await pod('hostdns');
+      return got.status.phase === 'Running' ? got : undefined;
+    }, { what: 'hostdns Running', timeoutMs: 30_000 });
+    const pid = Number(/\/(\d+)$/.exec(p.status.containerStatuses![0]!.containerID)?.[1]);
+    expect(await c.podNs('hostdns')).toBe(c.nodeNs(NODE));
+    const seen = readFileSync(`/proc/${pid}/root/etc/resolv.conf`, 'utf8');
+    expect(seen).toContain(`nameserver ${p.status.podIP}`); // the node's IP: its DNS listens there
+    expect(seen).toContain('search default.svc.cluster.local svc.cluster.local cluster.local');
+    expect(seen).toContain('options ndots:5');
+    // Neither the node's namespace nor the host saw the mount.
+    const onNode = await c.execInNode(NODE, ['cat', '/etc/resolv.conf']);
+    expect(onNode.stdout).toBe(readFileSync('/etc/resolv.conf', 'utf8'));
+    expect(readFileSync('/etc/resolv.conf', 'utf8')).not.toContain('svc.cluster.local');
+    await c.kubectlOk(['delete', 'pod', 'hostdns', '--wait=true', '--timeout=30s'], { timeoutMs: 40_000 });
+    await waitFor(() => !alive(pid), { what: 'hostdns stopped', timeoutMs: 10_000 });
+  }, 60_000);
 });
