@@ -11,7 +11,7 @@ import type { ProxyMetrics } from './metrics.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './model/change-tracker.js';
 import { nodeTopology } from './model/snapshot.js';
 import { categorizeEndpoints } from './model/topology.js';
-import type { EndpointsMap, Family, NodeTopology, ServicePortMap } from './model/types.js';
+import type { EndpointInfo, EndpointsMap, Family, NodeTopology, ServicePortInfo, ServicePortMap } from './model/types.js';
 import { emptyNftState, mergeFragments, renderServicePortFragment, type NftFragment, type NftState } from './nftables/render.js';
 import { unlinkSync } from 'node:fs';
 import { iptablesConfig, nftablesConfig } from './render.js';
@@ -162,10 +162,39 @@ export class Proxier {
 
   private prevActiveNatChains: Set<string> | undefined;
   private iptablesCfg: ReturnType<typeof iptablesConfig> | undefined;
-  private readonly fragments = new Map<string, NftFragment>();
+  /**
+   * What each programmed service port was rendered from. Its fragment (chains, elements) is a
+   * pure function of these, so it is re-rendered when a diff needs it instead of being kept:
+   * at 10,000 services the fragments are ~50 MB of text, the references a few hundred KB.
+   */
+  private readonly programmed = new Map<string, ProgrammedPort>();
+  private programmedNode: NodeTopology | undefined;
   private readonly fragmentKeysBySvc = new Map<string, string[]>();
   private nftCounts = { objects: 0, noLocalInternal: 0, noLocalExternal: 0 };
   private stateFileFresh = false;
+
+  private renderProgrammed(p: ProgrammedPort, ncfg: ReturnType<typeof nftablesConfig>): NftFragment {
+    return renderServicePortFragment(p.svc, { endpoints: new Map(p.eps ? [[p.svc.key, p.eps]] : []), node: this.programmedNode ?? this.node }, ncfg);
+  }
+
+  private programPort(key: string, f: NftFragment): void {
+    const old = this.programmed.get(key);
+    if (old) this.addCounts(old.counts, -1);
+    const svc = this.services.get(key);
+    if (!svc) {
+      this.programmed.delete(key);
+      return;
+    }
+    const counts = fragmentCounts(f);
+    this.programmed.set(key, { svc, eps: this.endpoints.get(key), counts });
+    this.addCounts(counts, 1);
+  }
+
+  private addCounts(c: PortCounts, sign: 1 | -1): void {
+    this.nftCounts.objects += sign * c.objects;
+    this.nftCounts.noLocalInternal += sign * c.noLocalInternal;
+    this.nftCounts.noLocalExternal += sign * c.noLocalExternal;
+  }
 
   private async syncNftables(full: boolean, changed: Set<string>): Promise<void> {
     const nft = this.deps.nftables!;
@@ -174,17 +203,21 @@ export class Proxier {
     if (full || !this.nftProgrammed) {
       // What we believe the kernel holds now; a periodic full resync reconciles against it
       // when the kernel's chain list still matches, instead of rewriting every chain.
-      const mirror = this.nftProgrammed ? mergeFragments(emptyNftState(ncfg), this.fragments.values()) : undefined;
-      this.fragments.clear();
-      this.fragmentKeysBySvc.clear();
-      this.nftCounts = { objects: 0, noLocalInternal: 0, noLocalExternal: 0 };
-      for (const key of [...this.services.keys()].sort()) {
-        const f = renderServicePortFragment(this.services.get(key)!, input, ncfg);
-        this.fragments.set(key, f);
-        this.countFragment(f, 1);
+      const mirror = this.nftProgrammed ? emptyNftState(ncfg) : undefined;
+      const state = emptyNftState(ncfg);
+      const sameNode = this.programmedNode === this.node;
+      const keys = [...this.services.keys()].sort();
+      const fragments: NftFragment[] = [];
+      for (const key of keys) {
+        const svc = this.services.get(key)!;
+        const f = renderServicePortFragment(svc, input, ncfg);
+        fragments.push(f);
+        mergeFragments(state, [f]);
+        const old = this.programmed.get(key);
+        // Unchanged inputs render the same fragment: no second render for the mirror.
+        if (mirror && old) mergeFragments(mirror, [sameNode && old.svc === svc && old.eps === this.endpoints.get(key) ? f : this.renderProgrammed(old, ncfg)]);
       }
-      for (const [svcKey, ports] of this.svcTracker.portKeysByService) this.fragmentKeysBySvc.set(svcKey, ports);
-      const state = mergeFragments(emptyNftState(ncfg), this.fragments.values());
+      if (mirror) for (const [key, old] of this.programmed) if (!this.services.has(key)) mergeFragments(mirror, [this.renderProgrammed(old, ncfg)]);
       let prev: NftState | undefined;
       const existing = (await nft.chains()) ?? [];
       if (mirror && sameSet(existing, [...mirror.baseChains, ...mirror.chains.keys()])) prev = mirror;
@@ -196,10 +229,16 @@ export class Proxier {
       }
       // Streamed: at 10,000 services the full transaction is ~30 MB of text.
       this.lastOps = await nft.applyLines(nftTransactionLines(prev, state, existing), () => nftTransaction(prev, state, existing));
+      this.programmed.clear();
+      this.programmedNode = this.node;
+      this.nftCounts = { objects: 0, noLocalInternal: 0, noLocalExternal: 0 };
+      keys.forEach((key, i) => this.programPort(key, fragments[i]!));
+      this.fragmentKeysBySvc.clear();
+      for (const [svcKey, ports] of this.svcTracker.portKeysByService) this.fragmentKeysBySvc.set(svcKey, ports);
       this.first = false;
       this.nftProgrammed = true;
       this.lastPayload = this.deps.keepPayload ? nftTransaction(prev, state, existing) : '';
-      this.saveState();
+      this.saveState(state);
     } else {
       // Only the changed Services' ports are re-rendered and diffed: cost follows the change, not the cluster.
       const oldFrags: NftFragment[] = [];
@@ -209,24 +248,16 @@ export class Proxier {
         for (const key of this.fragmentKeysBySvc.get(svcKey) ?? []) keys.add(key);
         for (const key of this.svcTracker.portKeysByService.get(svcKey) ?? []) keys.add(key);
       }
+      const rendered = new Map<string, NftFragment>();
       for (const key of keys) {
-        const old = this.fragments.get(key);
-        if (old) {
-          oldFrags.push(old);
-          this.countFragment(old, -1);
-        }
+        const old = this.programmed.get(key);
+        if (old) oldFrags.push(this.renderProgrammed(old, ncfg));
         const svc = this.services.get(key);
         if (svc) {
           const f = renderServicePortFragment(svc, input, ncfg);
           newFrags.push(f);
-          this.fragments.set(key, f);
-          this.countFragment(f, 1);
-        } else this.fragments.delete(key);
-      }
-      for (const svcKey of changed) {
-        const ports = this.svcTracker.portKeysByService.get(svcKey);
-        if (ports) this.fragmentKeysBySvc.set(svcKey, ports);
-        else this.fragmentKeysBySvc.delete(svcKey);
+          rendered.set(key, f);
+        }
       }
       const only = (frags: NftFragment[]): NftState => mergeFragments({ ...emptyNftState(ncfg), elements: new Map() }, frags);
       const tx = nftTransaction(only(oldFrags), only(newFrags));
@@ -240,6 +271,12 @@ export class Proxier {
         this.stateFileFresh = false;
       }
       await nft.apply(tx, { partial: true });
+      for (const key of keys) this.programPort(key, rendered.get(key) ?? EMPTY_FRAGMENT);
+      for (const svcKey of changed) {
+        const ports = this.svcTracker.portKeysByService.get(svcKey);
+        if (ports) this.fragmentKeysBySvc.set(svcKey, ports);
+        else this.fragmentKeysBySvc.delete(svcKey);
+      }
       this.lastPayload = tx;
       this.lastOps = tx ? tx.split('\n').length - 1 : 0;
     }
@@ -248,23 +285,16 @@ export class Proxier {
     this.deps.metrics.noLocalEndpoints.set({ traffic_policy: 'external', ip_family: this.family }, this.nftCounts.noLocalExternal);
   }
 
-  private countFragment(f: NftFragment, sign: 1 | -1): void {
-    let objects = f.chains.size;
-    for (const e of f.elements.values()) objects += e.size;
-    this.nftCounts.objects += sign * objects;
-    this.nftCounts.noLocalInternal += sign * f.counts.noLocalInternal;
-    this.nftCounts.noLocalExternal += sign * f.counts.noLocalExternal;
-  }
-
   /** Stops helper processes (the nftables netlink relay). */
   close(): void {
     this.deps.nftables?.close();
   }
 
   /** Writes the nftables mirror for the next start (full syncs and shutdown). */
-  saveState(): void {
+  saveState(programmedState?: NftState): void {
     if (!this.deps.stateFile || !this.deps.nftables || !this.lastSyncOKOrFirst()) return;
-    const state = mergeFragments(emptyNftState(nftablesConfig(this.cfg, this.family)), this.fragments.values());
+    const ncfg = nftablesConfig(this.cfg, this.family);
+    const state = programmedState ?? mergeFragments(emptyNftState(ncfg), [...this.programmed.values()].map((p) => this.renderProgrammed(p, ncfg)));
     saveNftState(this.deps.stateFile, state);
     this.stateFileFresh = true;
   }
@@ -307,6 +337,26 @@ export class Proxier {
     }
     return out;
   }
+}
+
+interface PortCounts {
+  objects: number;
+  noLocalInternal: number;
+  noLocalExternal: number;
+}
+
+interface ProgrammedPort {
+  svc: ServicePortInfo;
+  eps: EndpointInfo[] | undefined;
+  counts: PortCounts;
+}
+
+const EMPTY_FRAGMENT: NftFragment = { chains: new Map(), sets: new Map(), elements: new Map(), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
+
+function fragmentCounts(f: NftFragment): PortCounts {
+  let objects = f.chains.size;
+  for (const e of f.elements.values()) objects += e.size;
+  return { objects, noLocalInternal: f.counts.noLocalInternal, noLocalExternal: f.counts.noLocalExternal };
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
