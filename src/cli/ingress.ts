@@ -36,6 +36,7 @@ export const command: Command = {
     { name: 'watch-ingress-without-class', type: 'bool', default: false, help: 'also own Ingresses that name no class at all' },
     { name: 'default-backend-service', type: 'string', help: 'NAMESPACE/NAME of a Service for requests no rule matches (default: 404)' },
     { name: 'default-ssl-certificate', type: 'string', help: 'NAMESPACE/NAME of a kubernetes.io/tls Secret for unknown SNI names (default: generated)' },
+    { name: 'enable-ssl-passthrough', type: 'bool', default: false, help: 'honour the ssl-passthrough annotation: TLS for those hosts is piped by SNI to the backend, undecrypted' },
     { name: 'workers', type: 'int', default: 1, help: 'processes sharing the listeners (use the number of cores)' },
     { name: 'publish-status-address', type: 'list', help: 'addresses written to status.loadBalancer.ingress of the Ingresses this controller owns (leader only)' },
     { name: 'election-id', type: 'string', default: 'kubeplane-ingress-leader', help: 'name of the Lease that elects the replica writing Ingress status' },
@@ -64,6 +65,7 @@ export const command: Command = {
         metricsBind: withMetrics ? metricsBind : undefined,
         defaultBackendService: nsName(opts, 'default-backend-service'),
         defaultCertificate: nsName(opts, 'default-ssl-certificate'),
+        sslPassthrough: opts.bool('enable-ssl-passthrough'),
         events: source.client ? eventSink(new EventRecorder(source.client, 'kubeplane-ingress')) : undefined,
         // Status is written by the single-process controller only, while it holds the Lease.
         status: withMetrics && source.client && published.length > 0 ? new ApiStatusWriter(source.client, { isLeader: () => leading }) : undefined,

@@ -47,6 +47,8 @@ export interface Redirect {
 export interface IngressAnnotations {
   rewriteTarget?: string;
   useRegex: boolean;
+  /** TLS connections for this Ingress's hosts are piped by SNI to the backend, undecrypted (needs --enable-ssl-passthrough) */
+  sslPassthrough: boolean;
   sslRedirect: boolean;
   forceSslRedirect: boolean;
   backendProtocol: BackendProtocol;
@@ -69,6 +71,7 @@ export interface IngressAnnotations {
 
 export const DEFAULT_ANNOTATIONS: IngressAnnotations = Object.freeze({
   useRegex: false,
+  sslPassthrough: false,
   sslRedirect: true,
   forceSslRedirect: false,
   backendProtocol: 'HTTP',
@@ -201,6 +204,7 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
     return v;
   });
   r.useRegex = each('use-regex', bool) ?? false;
+  r.sslPassthrough = each('ssl-passthrough', bool) ?? false;
   r.sslRedirect = each('ssl-redirect', bool) ?? true;
   r.forceSslRedirect = each('force-ssl-redirect', bool) ?? false;
   r.backendProtocol =

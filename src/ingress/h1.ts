@@ -154,6 +154,7 @@ class Conn {
     this.keepAlive = true;
     this.bodyBytes = 0;
     this.paused = false;
+    this.pendingHead = undefined;
     this.ctl = new Ctl(this, handler);
     handler.onRequestStart(this.ctl);
     if (this.handler === undefined) return; // aborted in onRequestStart
@@ -168,14 +169,17 @@ class Conn {
   private write(): void {
     const req = this.req!;
     const s = this.socket;
-    let framing = '';
-    if (req.body) framing = req.contentLength !== undefined ? `content-length: ${req.contentLength}\r\n` : 'transfer-encoding: chunked\r\n';
-    else if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') framing = 'content-length: 0\r\n';
-    s.write(`${req.method} ${req.path} HTTP/1.1\r\n${req.head}${framing}\r\n`, 'latin1');
     if (!req.body) {
+      const framing = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? 'content-length: 0\r\n' : '';
+      s.write(`${req.method} ${req.path} HTTP/1.1\r\n${req.head}${framing}\r\n`, 'latin1');
       s.setTimeout(req.readTimeout);
       return;
     }
+    const head = `${req.method} ${req.path} HTTP/1.1\r\n${req.head}${req.contentLength !== undefined ? `content-length: ${req.contentLength}` : 'transfer-encoding: chunked'}\r\n\r\n`;
+    // A chunked body's head waits for its first chunk: a request whose chunk framing is
+    // broken from the start (a smuggling attempt) then never reaches the backend at all.
+    if (req.contentLength !== undefined) s.write(head, 'latin1');
+    else this.pendingHead = head;
     this.sending = true;
     s.setTimeout(req.sendTimeout);
     const body = req.body;
@@ -185,6 +189,8 @@ class Conn {
     body.on('aborted', this.onBodyError);
     body.resume();
   }
+
+  private pendingHead: string | undefined = undefined;
 
   private readonly onBodyData = (chunk: Buffer): void => {
     const req = this.req;
@@ -198,7 +204,8 @@ class Conn {
     if (req.contentLength !== undefined) ok = this.socket.write(chunk);
     else {
       if (chunk.length === 0) return; // an empty chunk would end the body
-      this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      this.socket.write(`${this.pendingHead ?? ''}${chunk.length.toString(16)}\r\n`, 'latin1');
+      this.pendingHead = undefined;
       this.socket.write(chunk);
       ok = this.socket.write('\r\n', 'latin1');
     }
@@ -215,7 +222,10 @@ class Conn {
   private readonly onBodyEnd = (): void => {
     if (!this.sending) return;
     this.stopSending();
-    if (this.req!.contentLength === undefined) this.socket.write('0\r\n\r\n', 'latin1');
+    if (this.req!.contentLength === undefined) {
+      this.socket.write(`${this.pendingHead ?? ''}0\r\n\r\n`, 'latin1');
+      this.pendingHead = undefined;
+    }
     if (!this.gotHead) this.socket.setTimeout(this.req!.readTimeout);
   };
 

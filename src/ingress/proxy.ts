@@ -265,6 +265,18 @@ export class Proxy {
     this.httpsPort = opts.httpsPort;
   }
 
+  /**
+   * ssl-passthrough: the endpoint a TLS connection for `servername` is piped to, 'unavailable'
+   * when the host is passthrough but has no ready endpoint, undefined to terminate TLS here.
+   */
+  passthroughTarget(servername: string): UpstreamEndpoint | 'unavailable' | undefined {
+    const backend = this.table.hostFor(servername).routes.passthrough;
+    if (!backend) return undefined;
+    const upstream = this.upstreams.get(backend);
+    if (upstream.state !== 'ok') return 'unavailable';
+    return upstream.pick('round_robin', this.health, undefined) ?? 'unavailable';
+  }
+
   /** Closes connection pools of endpoints no upstream uses any more. */
   sweep(live: Set<string>): void {
     this.pools.sweep(live);

@@ -59,6 +59,11 @@ export interface HostRoutes {
   fallback?: PathRoute;
   /** `namespace/name` of the TLS Secret, '' for a tls section without secretName */
   tlsSecret?: string;
+  /**
+   * ssl-passthrough: TLS for this host goes undecrypted to this backend (the oldest such
+   * Ingress's first path of the host, else its defaultBackend), as ingress-nginx does.
+   */
+  passthrough?: BackendTarget;
 }
 
 export interface ClassSelection {
@@ -212,6 +217,7 @@ export function buildHostRoutes(host: string, sorted: readonly IngressProjection
   let fallback: PathRoute | undefined;
   let tlsSecret: string | undefined;
   let definedBy: IngressProjection | undefined;
+  let passthrough: BackendTarget | undefined;
   const canaries: IngressProjection[] = [];
   for (const p of sorted) {
     if (p.canary) {
@@ -221,6 +227,7 @@ export function buildHostRoutes(host: string, sorted: readonly IngressProjection
     for (const rule of p.rules) {
       if (rule.host !== host) continue;
       definedBy ??= p;
+      if (host !== '' && p.annotations.sslPassthrough) passthrough ??= rule.paths[0]?.backend ?? p.defaultBackend;
       for (const path of rule.paths) {
         const id = `${path.pathType} ${path.path}`;
         if (seen.has(id)) continue;
@@ -246,7 +253,7 @@ export function buildHostRoutes(host: string, sorted: readonly IngressProjection
     }
   }
   const useRegex = sorted.some((p) => !p.canary && p.rules.some((r) => r.host === host) && (p.annotations.useRegex || p.annotations.rewriteTarget !== undefined));
-  return { host, paths, useRegex, fallback, tlsSecret };
+  return { host, paths, useRegex, fallback, tlsSecret, ...(passthrough ? { passthrough } : {}) };
 }
 
 function fallbackRoute(host: string, p: IngressProjection): PathRoute {

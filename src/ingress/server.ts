@@ -1,7 +1,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
 import type { SecureContext } from 'node:tls';
 import type { Proxy } from './proxy.js';
 import { TLS_MIN_VERSION, type KeyPair } from './tls.js';
@@ -11,6 +12,13 @@ export interface Bind {
   port: number;
 }
 
+/** Where an ssl-passthrough connection for a server name goes; undefined: terminate TLS here. */
+export type PassthroughLookup = (servername: string) => { address: string; port: number } | 'unavailable' | undefined;
+
+/** How long a new HTTPS connection may take to send its ClientHello when passthrough peeks at it. */
+const HELLO_TIMEOUT_MS = 10_000;
+const PASSTHROUGH_CONNECT_TIMEOUT_MS = 5_000;
+
 /**
  * The two client-facing listeners. Neither is ever closed or re-created on a
  * configuration change: only the table behind `proxy` is swapped.
@@ -18,12 +26,16 @@ export interface Bind {
 export class Listeners {
   http: Server | undefined;
   https: Http2SecureServer | undefined;
+  /** with ssl-passthrough: the TCP listener that reads SNI before choosing pipe or TLS */
+  front: TcpServer | undefined;
 
   constructor(
     private readonly proxy: Proxy,
     private readonly sni: (servername: string) => SecureContext,
     /** served to clients that send no SNI (the SNI callback is not called for them) */
     private readonly defaultPair: () => KeyPair,
+    /** set with --enable-ssl-passthrough */
+    private readonly passthrough?: PassthroughLookup,
   ) {}
 
   async listen(httpBind: Bind | undefined, httpsBind: Bind | undefined): Promise<void> {
@@ -51,8 +63,16 @@ export class Listeners {
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, true, port));
       server.on('clientError', onClientError);
       server.on('sessionError', () => undefined);
-      await listenOn(server, httpsBind);
-      port = (server.address() as AddressInfo).port;
+      if (this.passthrough) {
+        const lookup = this.passthrough;
+        const front = createTcpServer((sock) => peek(sock, server, lookup));
+        await listenOn(front, httpsBind);
+        port = (front.address() as AddressInfo).port;
+        this.front = front;
+      } else {
+        await listenOn(server, httpsBind);
+        port = (server.address() as AddressInfo).port;
+      }
       this.https = server;
     }
   }
@@ -61,12 +81,12 @@ export class Listeners {
     return (this.http?.address() as AddressInfo | null)?.port;
   }
   get httpsPort(): number | undefined {
-    return (this.https?.address() as AddressInfo | null)?.port;
+    return ((this.front ?? this.https)?.address() as AddressInfo | null)?.port;
   }
 
   /** Stops accepting, then waits for in-flight requests (bounded by graceMs). */
   async close(graceMs = 5000): Promise<void> {
-    const servers = [this.http, this.https].filter((s): s is Server | Http2SecureServer => s !== undefined);
+    const servers = [this.http, this.front ?? this.https].filter((s): s is Server | Http2SecureServer => s !== undefined);
     await Promise.race([
       Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))),
       new Promise<void>((r) => setTimeout(r, graceMs).unref()),
@@ -83,7 +103,55 @@ function onClientError(err: Error & { code?: string }, socket: Duplex): void {
   socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
 }
 
-function listenOn(server: Server | Http2SecureServer, bind: Bind): Promise<void> {
+/**
+ * ssl-passthrough: reads the ClientHello's server name; a passthrough host's connection is
+ * piped, bytes untouched, to its backend; any other goes on to the TLS server here.
+ */
+function peek(sock: Socket, tlsServer: Http2SecureServer, lookup: PassthroughLookup): void {
+  let buf: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => sock.destroy(), HELLO_TIMEOUT_MS);
+  const onError = (): void => {
+    clearTimeout(timer);
+    sock.destroy();
+  };
+  const onData = (d: Buffer): void => {
+    buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+    const hello = parseClientHello(buf);
+    if (hello.kind === 'partial' && buf.length < MAX_HELLO_BYTES) return;
+    clearTimeout(timer);
+    sock.off('data', onData);
+    sock.off('error', onError);
+    sock.pause();
+    const target = hello.kind === 'hello' && hello.servername !== undefined ? lookup(hello.servername) : undefined;
+    if (target === undefined) {
+      sock.unshift(buf);
+      tlsServer.emit('connection', sock);
+      return;
+    }
+    if (target === 'unavailable') return void sock.destroy();
+    pipeTo(sock, buf, target);
+  };
+  sock.on('data', onData);
+  sock.on('error', onError);
+}
+
+function pipeTo(sock: Socket, first: Buffer, target: { address: string; port: number }): void {
+  const up = connect({ host: target.address, port: target.port, noDelay: true });
+  up.setTimeout(PASSTHROUGH_CONNECT_TIMEOUT_MS, () => up.destroy());
+  up.once('connect', () => {
+    up.setTimeout(0);
+    up.write(first);
+    up.pipe(sock);
+    sock.pipe(up);
+    sock.resume();
+  });
+  up.on('error', () => sock.destroy());
+  sock.on('error', () => up.destroy());
+  up.on('close', () => sock.destroy());
+  sock.on('close', () => up.destroy());
+}
+
+function listenOn(server: Server | Http2SecureServer | TcpServer, bind: Bind): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(bind.port, bind.host, () => {

@@ -30,6 +30,8 @@ export interface IngressOptions {
   status?: IngressStatusWriter;
   /** addresses written to status.loadBalancer.ingress (--publish-status-address) */
   publishAddresses?: LoadBalancerIngress[];
+  /** --enable-ssl-passthrough: the HTTPS listener reads SNI and pipes ssl-passthrough hosts undecrypted */
+  sslPassthrough?: boolean;
   /** where rejected Ingresses are reported (an Event recorder with the API client) */
   events?: RejectionSink;
 }
@@ -128,6 +130,7 @@ export class IngressController {
         return certs.contextFor(key || defaultSecret);
       },
       () => defaultPair!,
+      this.opts.sslPassthrough ? (name) => this.proxy.passthroughTarget(name) : undefined,
     );
     await this.listeners.listen(this.opts.httpBind, this.opts.httpsBind);
     if (this.listeners.httpsPort !== undefined) this.proxy.httpsPort = this.listeners.httpsPort;
