@@ -63,6 +63,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
   r('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
   r('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'], subresources: ['status'], tracksGeneration: true }),
+  r('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
   r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
   r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),

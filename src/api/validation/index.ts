@@ -17,6 +17,7 @@ import { validatePod, validatePodUpdate } from './pod.js';
 import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.js';
 import { type ServiceValidationOptions, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.js';
 import { validateDaemonSet, validateDeployment, validateReplicaSet } from './workloads.js';
+import { validatePriorityClass } from './scheduling.js';
 
 export * from './errors.js';
 export type { ServiceValidationOptions } from './service.js';
@@ -71,6 +72,8 @@ export function validateObject(info: Pick<ResourceInfo, 'group' | 'resource' | '
       return validateRoleBinding(o, prev);
     case 'rbac.authorization.k8s.io/clusterrolebindings':
       return validateClusterRoleBinding(o, prev);
+    case 'scheduling.k8s.io/priorityclasses':
+      return validatePriorityClass(o, prev);
     default: {
       // A kind without its own rules still gets the metadata rules.
       const errs = prev ? validateObjectMetaUpdate(o.metadata, prev.metadata) : [];

@@ -1345,6 +1345,14 @@ export const DEFINITIONS: Record<string, Definition> = {
     },
   },
 
+  // ---- scheduling.k8s.io/v1 ---------------------------------------------------------------
+  ['io.k8s.api.scheduling.v1.PriorityClass']: top('scheduling.k8s.io', 'v1', 'PriorityClass', 'PriorityClass defines mapping from a priority class name to the priority integer value.', {
+    value: ['int32', 2, 'The integer priority of pods of this class.', { required: true }],
+    globalDefault: ['boolean', 3, 'Whether this class is the default for pods without a priorityClassName.'],
+    description: ['string', 4, 'When this priority class should be used.'],
+    preemptionPolicy: ['string', 5, 'Never or PreemptLowerPriority (default).', { enum: ['Never', 'PreemptLowerPriority'] }],
+  }),
+
   // rbac.authorization.k8s.io/v1 and authorization.k8s.io/v1 live in their own file
   ...RBAC_DEFINITIONS,
 };

@@ -14,6 +14,8 @@ import { clone, decodeObject, encodeObject, jsonEqual, listPrefix, objectKey, ra
 import { allowsCreateOnUpdate, podIsTerminal, prepareForCreate, prepareForUpdate } from './strategy.js';
 import { patchAllocatedValues, type ServiceAllocator } from './services.js';
 import { logger } from '../../observability/log.js';
+import { admitPodPriority, isAlreadyExists, PRIORITY_CLASSES, systemPriorityClasses } from './priority.js';
+import type { Pod, PriorityClass } from '../../api/types.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
@@ -261,6 +263,7 @@ export class Registry {
     obj.kind = info.kind;
     prepareForCreate(info, obj);
     applyDefaults(info, obj);
+    if (info.group === '' && info.resource === 'pods') await admitPodPriority(obj as Pod, this.priorityClasses);
     if (info.group === '' && info.resource === 'services') normalizeClusterIPs(obj);
     this.validate(info, obj, undefined, undefined);
     if (!meta.name) throw badRequest('name or generateName is required');
@@ -499,6 +502,15 @@ export class Registry {
 
   // ---- bootstrap ----
 
+  /** PriorityClass lookups for the Priority admission plugin */
+  private readonly priorityClasses = {
+    get: async (name: string): Promise<PriorityClass | undefined> => {
+      const { kv } = await this.store.get(objectKey(PRIORITY_CLASSES, undefined, name));
+      return kv ? (decodeObject(kv) as PriorityClass) : undefined;
+    },
+    list: async (): Promise<PriorityClass[]> => (await this.list(PRIORITY_CLASSES, undefined, {})).items as PriorityClass[],
+  };
+
   /** system namespaces and the `kubernetes` Service with its endpoints, as kube-apiserver's bootstrap controller keeps them */
   async bootstrap(advertise: { address: string; port: number }): Promise<void> {
     for (const ns of SYSTEM_NAMESPACES) {
@@ -508,6 +520,9 @@ export class Registry {
         if (!(e instanceof ApiError && e.code === 409)) throw e;
       }
     }
+    for (const pc of systemPriorityClasses()) await this.create(PRIORITY_CLASSES, undefined, pc, { fieldManager: 'kube-apiserver' }).catch((e) => {
+      if (!isAlreadyExists(e)) throw e;
+    });
     const svcInfo = resourceFor('', 'services')!;
     const ip = this.allocator.cidr.firstIP();
     try {

@@ -24,7 +24,7 @@ function refsIn(value: unknown, out: string[] = []): string[] {
 describe('openapi v3 documents', () => {
   it('the root lists every served group-version with a content-hashed URL', () => {
     const root = openapiV3Root() as Json;
-    expect(Object.keys(root.paths).sort()).toEqual(['api/v1', 'apis/apps/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/networking.k8s.io/v1', 'apis/rbac.authorization.k8s.io/v1']);
+    expect(Object.keys(root.paths).sort()).toEqual(['api/v1', 'apis/apps/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/networking.k8s.io/v1', 'apis/rbac.authorization.k8s.io/v1', 'apis/scheduling.k8s.io/v1']);
     for (const [gv, entry] of Object.entries<Json>(root.paths)) expect(entry.serverRelativeURL).toMatch(new RegExp(`^/openapi/v3/${gv.replace(/\./g, '\\.')}\\?hash=[0-9A-F]{128}$`));
     expect(openapiV3Document('apis/nope/v1')).toBeUndefined();
     expect(openapiV3Document('/api/v1')).toBe(openapiV3Document('api/v1'));
