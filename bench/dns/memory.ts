@@ -1,0 +1,187 @@
+// Cluster DNS memory with 10,000 Services and 10,000 EndpointSlices (50,000 endpoints), the
+// objects shaped as the API returns them (managedFields, kubectl's last-applied annotation,
+// the EndpointSlice controller's labels and owner references), beside CoreDNS's published
+// formula. Heap and RSS in-process with whole and with trimmed informer objects, then the
+// RSS of the `kubeplane dns` command itself (1 and 2 workers) after a dnsperf load.
+// Usage: npx tsc -p tsconfig.build.json && npx tsx bench/dns/memory.ts
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/e2e/dns/dig.js';
+
+const SERVICES = 10_000;
+const EPS_PER_SVC = 5;
+const NAMESPACES = 50;
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const mb = (bytes: number): string => (bytes / 1048576).toFixed(0);
+
+interface Sample {
+  heapUsed: number;
+  rss: number;
+}
+
+// ---- child: one ClusterDns in this process, measured on request -------------------------
+
+async function child(mode: string, file: string, port: number): Promise<void> {
+  const { FileInformerFactory } = await import('../../src/client/file-informers.js');
+  const { parseConfig } = await import('../../src/dns/config.js');
+  const { defaultCorefile } = await import('../../src/dns/corefile.js');
+  const { ClusterDns } = await import('../../src/dns/setup.js');
+  const config = parseConfig(defaultCorefile({ port, upstream: '127.0.0.1:9', zone: 'cluster.local' }));
+  for (const b of config.blocks) b.loop = false;
+  const dns = new ClusterDns({ config, informers: new FileInformerFactory(file), bind: { host: '127.0.0.1', port }, healthAddr: '', readyAddr: '', metricsAddr: '', trimObjects: mode === 'trimmed' });
+  await dns.start();
+  while (!dns.hasSynced()) await new Promise((r) => setTimeout(r, 50));
+  const sample = (): Sample => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    const m = process.memoryUsage();
+    return { heapUsed: m.heapUsed, rss: m.rss };
+  };
+  process.send!({ synced: sample() });
+  process.on('message', (m: string) => {
+    if (m === 'measure') process.send!({ loaded: sample() });
+    if (m === 'stop') void dns.stop({ lameduck: false }).then(() => process.exit(0));
+  });
+}
+
+// ---- parent ------------------------------------------------------------------------------
+
+function apiShapedObjects(): string {
+  const items: unknown[] = [];
+  const managed = (manager: string, fields: unknown): unknown[] => [{ manager, operation: 'Update', apiVersion: 'v1', time: '2026-11-23T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: fields }];
+  for (let n = 0; n < NAMESPACES; n++) items.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns${n}`, uid: `ns-uid-${n}`, resourceVersion: String(n + 1), labels: { 'kubernetes.io/metadata.name': `ns${n}` }, managedFields: managed('kubectl-create', { 'f:metadata': { 'f:labels': { '.': {}, 'f:kubernetes.io/metadata.name': {} } } }) }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  for (let i = 0; i < SERVICES; i++) {
+    const ns = `ns${i % NAMESPACES}`;
+    const name = `svc-${i}`;
+    const spec = { selector: { app: name }, ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }] };
+    const applied = JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { annotations: {}, labels: { app: name }, name, namespace: ns }, spec });
+    items.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: ns, uid: `svc-uid-${i}`, resourceVersion: String(1000 + i), creationTimestamp: '2026-11-23T10:00:00Z', labels: { app: name }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': applied + '\n' }, managedFields: managed('kubectl-client-side-apply', { 'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} }, 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:internalTrafficPolicy': {}, 'f:ports': { '.': {}, 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:name': {}, 'f:port': {}, 'f:protocol': {}, 'f:targetPort': {} } }, 'f:selector': {}, 'f:sessionAffinity': {}, 'f:type': {} } }) },
+      spec: { ...spec, clusterIP: `10.96.${i >> 8}.${i & 255}`, clusterIPs: [`10.96.${i >> 8}.${i & 255}`], type: 'ClusterIP', sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster' },
+      status: { loadBalancer: {} },
+    });
+    const eps = [];
+    for (let e = 0; e < EPS_PER_SVC; e++) {
+      const n = i * EPS_PER_SVC + e;
+      eps.push({ addresses: [`10.${128 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`], conditions: { ready: true, serving: true, terminating: false }, nodeName: `node-${n % 100}`, zone: `zone-${n % 3}`, targetRef: { kind: 'Pod', namespace: ns, name: `${name}-7d9f8b6c5-${e}x`, uid: `pod-uid-${n}` } });
+    }
+    items.push({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-abcde`, generateName: `${name}-`, namespace: ns, uid: `eps-uid-${i}`, resourceVersion: String(20000 + i), generation: 1, creationTimestamp: '2026-11-23T10:00:00Z', labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io', app: name }, annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z' }, ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: `svc-uid-${i}`, controller: true, blockOwnerDeletion: true }], managedFields: managed('kube-controller-manager', { 'f:addressType': {}, 'f:endpoints': {}, 'f:metadata': { 'f:labels': {}, 'f:ownerReferences': {} }, 'f:ports': {} }) },
+      addressType: 'IPv4',
+      endpoints: eps,
+      ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+    });
+  }
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}
+
+function treeRss(pid: number): number {
+  const pids = [pid];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) pids.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return kb * 1024;
+}
+
+async function waitAnswer(port: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const out = execFileSync('dig', ['@127.0.0.1', '-p', String(port), '+short', '+time=1', '+tries=1', 'svc-1.ns1.svc.cluster.local', 'A'], { encoding: 'utf8' });
+      if (out.trim() === '10.96.0.1') return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server on ${port} never answered`);
+}
+
+function load(port: number, queries: string): void {
+  execFileSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-c', '20', '-T', '1', '-q', '200', '-l', '4'], { encoding: 'utf8', maxBuffer: 16 << 20 });
+}
+
+async function inProcess(mode: string, file: string, queries: string): Promise<{ synced: Sample; loaded: Sample }> {
+  const port = await freePort();
+  const c = fork(fileURLToPath(import.meta.url), ['--child', mode, file, String(port)], { execArgv: [...process.execArgv, '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.push(c);
+  const next = <K extends string>(key: K): Promise<Sample> => new Promise((res) => c.on('message', (m: Record<string, Sample>) => key in m && res(m[key]!)));
+  const synced = await next('synced');
+  await waitAnswer(port);
+  load(port, queries);
+  c.send('measure');
+  const loaded = await next('loaded');
+  c.send('stop');
+  await new Promise((r) => c.once('exit', r));
+  return { synced, loaded };
+}
+
+async function command(file: string, queries: string, workers: number): Promise<number> {
+  const port = await freePort();
+  const c = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'dns', '--objects', file, '--dns-bind', `127.0.0.1:${port}`, '--upstream', '127.0.0.1:9', '--workers', String(workers), '--health-bind', 'off', '--ready-bind', 'off', '--metrics-bind', 'off'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  children.push(c);
+  await waitAnswer(port);
+  load(port, queries);
+  const rss = treeRss(c.pid!);
+  c.kill('SIGTERM');
+  await new Promise((r) => c.once('exit', r));
+  return rss;
+}
+
+const children: ChildProcess[] = [];
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kp-dns-mem-'));
+  try {
+    const file = join(dir, 'objects.json');
+    writeFileSync(file, apiShapedObjects());
+    const queries = join(dir, 'hits.txt');
+    writeFileSync(queries, Array.from({ length: 50_000 }, (_, k) => `svc-${k % SERVICES}.ns${k % SERVICES % NAMESPACES}.svc.cluster.local A`).join('\n') + '\n');
+    const rows: [string, string, string, string][] = [];
+    for (const mode of ['whole', 'trimmed']) {
+      const r = await inProcess(mode, file, queries);
+      rows.push([`in-process, ${mode} objects`, mb(r.synced.heapUsed), mb(r.synced.rss), mb(r.loaded.rss)]);
+    }
+    const one = await command(file, queries, 1);
+    const two = await command(file, queries, 2);
+    const formula = 54 + (SERVICES + SERVICES * EPS_PER_SVC) / 1000;
+    console.log(`cluster DNS memory: ${SERVICES} Services, ${SERVICES} EndpointSlices (${SERVICES * EPS_PER_SVC} endpoints), API-shaped objects (${mb(readFileSync(file).length)} MB as JSON)`);
+    console.log('what'.padEnd(34) + 'heap MB after sync'.padEnd(20) + 'RSS MB after sync'.padEnd(20) + 'RSS MB after 4 s dnsperf');
+    for (const [what, heap, rss, loaded] of rows) console.log(what.padEnd(34) + heap.padEnd(20) + rss.padEnd(20) + loaded);
+    console.log(`kubeplane dns --workers 1: RSS ${mb(one)} MB after load`);
+    console.log(`kubeplane dns --workers 2: RSS ${mb(two)} MB after load (primary + 2 workers, each worker a full copy)`);
+    console.log(`CoreDNS formula (pods + services)/1000 + 54 MB, endpoints counted as pods: ${formula.toFixed(0)} MB; ratio kubeplane --workers 1 / formula: ${(one / 1048576 / formula).toFixed(2)}`);
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') void child(argv[1]!, argv[2]!, Number(argv[3]));
+else
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
