@@ -15,6 +15,7 @@ import { encodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/index.js';
 import { ApplyConflictError, PatchError, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply } from './patch/index.js';
 import { toTable } from './table.js';
 import { tokenRequestPath, type ServiceAccountTokens } from './auth-serviceaccount.js';
+import { impersonate } from './authz/impersonation.js';
 import { allowAll, verifiedClientCertificate, type Authenticator, type UserInfo } from './auth.js';
 import { checkReviewKind, forbiddenError, newAuthorizer, requestAttributes, requestUser, selfSubjectAccessReview, type AuthorizationMode, type Authorizer } from './authz/index.js';
 import { ApiError, badRequest, invalidParameter, methodNotSupported, notAcceptable, pathNotFound, unauthorized, unsupportedMediaType } from './errors.js';
@@ -155,6 +156,7 @@ export class ApiServer {
     let user: UserInfo | undefined = this.opts.authenticator.authenticate(req.headers.authorization, this.opts.clientCA ? verifiedClientCertificate(req.socket) : undefined);
     if (!user && !(PUBLIC_PATHS.has(path) && !req.headers.authorization)) throw unauthorized();
     user ??= { name: 'system:anonymous', uid: '', groups: ['system:unauthenticated'] };
+    if (req.headers['impersonate-user'] !== undefined || req.headers['impersonate-group'] !== undefined) user = impersonate(this.authorizer, user, req.headers);
     const attrs = requestAttributes(user, req.method ?? 'GET', path, q);
     const decision = this.authorizer.authorize(attrs);
     if (!decision.allowed) throw forbiddenError(attrs, decision.reason);

@@ -176,6 +176,18 @@ describeE2E('RBAC and x509 authentication in kubeplane apiserver', { commands: [
     await waitFor(async () => (await kubectl(frank, ['create', 'rolebinding', 'grace-cm', '--clusterrole=cm-one', '--user=grace', '-n', 'default'])).code === 0, { what: 'bind to take effect' });
   });
 
+  it('impersonation (--as, --as-group) needs the impersonate verb and then acts as that user', async () => {
+    await waitFor(async () => (await kubectl(adminKubeconfig, ['get', 'pods', '-n', 'default', '--as', 'bob'])).code === 0, { what: "bob's binding" });
+    expect(await canI(adminKubeconfig, ['list', 'pods', '-n', 'default', '--as', 'bob'])).toBe('yes');
+    expect(await canI(adminKubeconfig, ['list', 'pods', '-n', 'other', '--as', 'bob'])).toBe('no');
+    expect(await canI(adminKubeconfig, ['list', 'services', '-A', '--as', 'nobody', '--as-group', 'auditors'])).toBe('yes');
+    const denied = await kubectl(adminKubeconfig, ['get', 'pods', '--as', 'nobody']);
+    expect(denied.stderr.trim()).toBe('Error from server (Forbidden): pods is forbidden: User "nobody" cannot list resource "pods" in API group "" in the namespace "default"');
+    const alice = userKubeconfig('alice');
+    const r = await kubectl(alice, ['get', 'pods', '--as', 'bob']);
+    expect(r.stderr.trim()).toBe('Error from server (Forbidden): users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope');
+  });
+
   it('bootstraps the default roles, and node.kubeconfig holds exactly system:kubeplane-node', async () => {
     const roles = await admin(['get', 'clusterroles', '-o', 'name']);
     for (const r of ['cluster-admin', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:kubeplane-node']) expect(roles).toContain(`clusterrole.rbac.authorization.k8s.io/${r}\n`);
