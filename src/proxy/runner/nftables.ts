@@ -90,8 +90,6 @@ export class NftablesRunner {
    */
   async apply(transaction: string, opts: { partial?: boolean } = {}): Promise<void> {
     if (!transaction) return;
-    // Start the relay while full syncs run, so the first partial sync does not wait for python.
-    if (!opts.partial && this.netlink) this.relay ??= NetlinkRelay.start();
     if (opts.partial && this.netlink) {
       const batch = encodeNftBatch(transaction, this.family, TABLE);
       const relay = batch && (await (this.relay ??= NetlinkRelay.start()));
@@ -118,7 +116,6 @@ export class NftablesRunner {
    * whole transaction again, only to quote the failing line. Returns the number of lines sent.
    */
   async applyLines(lines: Iterable<string>, text: () => string): Promise<number> {
-    if (this.netlink) this.relay ??= NetlinkRelay.start();
     let count = 0;
     const counted = function* (): Generator<string> {
       for (const l of lines) {
@@ -128,6 +125,9 @@ export class NftablesRunner {
     };
     this.lastPath = 'nft';
     const r = await execProgramLines('nft', ['-f', '-'], counted());
+    // Started after the full sync, not beside it, so python's start-up does not compete with
+    // nft; the first partial sync then finds it ready.
+    if (this.netlink) this.relay ??= NetlinkRelay.start();
     if (r.code === 0) return count;
     const m = /(?:\/dev\/stdin|-):(\d+):/.exec(r.stderr) ?? /line (\d+)/.exec(r.stderr);
     const line = m ? Number(m[1]) : undefined;
