@@ -5,6 +5,8 @@
 // removed and the pod object deleted for good. In each node namespace a helper process
 // (helper.ts) dials probes and relays the API server, and optionally `kubeplane node` runs
 // the Service proxy and cluster DNS there, so pods resolve and reach Services.
+// Nodes come and go through the API too: a Node created with kubeplane.io/sandbox=netns is
+// adopted (its namespace built, marked Ready), and deleting one of ours takes it down.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
