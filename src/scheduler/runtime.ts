@@ -15,7 +15,8 @@ import type { ReplicaSet } from '../controllers/apps-types.js';
 import { EventRecorder } from '../controllers/runtime.js';
 import { SchedulerCache } from './cache.js';
 import { SchedulingQueue } from './queue.js';
-import { DEFAULT_PROFILE, FitError, Scheduler, type Profile } from './schedule.js';
+import { DEFAULT_PROFILE, FitError, fitErrorMessage, Scheduler, type Profile } from './schedule.js';
+import { podPriority, type PreemptionCandidate } from './preemption.js';
 
 const log = logger('scheduler');
 const podsResource = resourceFor('', 'pods')!;
@@ -60,6 +61,8 @@ export class SchedulerRuntime {
   private readonly bindConcurrency: number;
   private readonly events: EventRecorder | undefined;
   private inFlight = 0;
+  /** preemptors → the node they preempted on, until bound or gone */
+  private readonly nominated = new Map<string, string>();
   private bindSlot: (() => void) | undefined;
 
   constructor(
@@ -95,6 +98,7 @@ export class SchedulerRuntime {
       onDelete: (p) => {
         const key = podKey(p);
         this.queue.delete(key);
+        this.nominated.delete(key);
         if (this.cache.isAssumedOrBound(key)) {
           this.cache.removePod(key);
           this.queue.moveAllToActive();
@@ -188,7 +192,14 @@ export class SchedulerRuntime {
     if (result instanceof FitError) {
       this.stats.unschedulable++;
       this.queue.addUnschedulable(key);
-      void this.reportUnschedulable(pod, result.message);
+      let message = result.message;
+      if (this.eligibleToPreempt(key, pod)) {
+        const nodes = this.cache.nodeInfos();
+        const out = this.algorithm.preempt(pod, nodes, this.spreadSelectors(pod), this.namespaceLabels);
+        if (out.candidate) void this.preempt(key, pod, out.candidate);
+        else message += ` preemption: ${fitErrorMessage(nodes.length, out.diagnosis)}`;
+      }
+      void this.reportUnschedulable(pod, message);
       return;
     }
     const nodeName = result.name;
@@ -202,6 +213,49 @@ export class SchedulerRuntime {
     });
   }
 
+  /**
+   * PodEligibleToPreemptOthers, for pods that use priorities (priority > 0; pods at the
+   * default 0 keep the plain FailedScheduling message): not when its policy is Never, nor
+   * while victims it already chose are still terminating on its nominated node.
+   */
+  private eligibleToPreempt(key: string, pod: Pod): boolean {
+    const prio = podPriority(pod);
+    if (prio <= 0 || pod.spec.preemptionPolicy === 'Never') return false;
+    const nominated = this.nominated.get(key) ?? pod.status?.nominatedNodeName;
+    if (!nominated) return true;
+    const info = this.cache.nodeInfos().find((n) => n.name === nominated);
+    for (const p of info?.pods.values() ?? []) if (p.metadata.deletionTimestamp && podPriority(p) < prio) return false;
+    return true;
+  }
+
+  private async preempt(key: string, pod: Pod, c: PreemptionCandidate): Promise<void> {
+    const nodeName = c.node.name;
+    this.nominated.set(key, nodeName);
+    log.info('Preempting pods', { pod: key, node: nodeName, victims: c.victims.map((v) => v.key) });
+    const { namespace, name, uid } = pod.metadata;
+    try {
+      await this.client.patch(podsResource, name!, { status: { nominatedNodeName: nodeName } }, 'merge', { namespace, subresource: 'status' });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      log.error('Failed to set nominatedNodeName', err, { pod: key });
+    }
+    await Promise.all(
+      c.victims.map(async ({ key: vkey, pod: victim }) => {
+        const vns = victim.metadata.namespace!;
+        const vname = victim.metadata.name!;
+        // The victim learns why it goes, as kube-scheduler tells it.
+        const cond: Condition = { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: `${this.schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+        try {
+          await this.client.patch(podsResource, vname, { status: { conditions: [...(victim.status?.conditions ?? []).filter((x) => x.type !== 'DisruptionTarget'), cond] } }, 'merge', { namespace: vns, subresource: 'status' });
+          await this.client.delete(podsResource, vname, { namespace: vns, preconditions: victim.metadata.uid ? { uid: victim.metadata.uid } : undefined });
+          this.events?.record(victim, 'Normal', 'Preempted', `Preempted by pod ${uid} on node ${nodeName}`);
+        } catch (err) {
+          if (!isNotFound(err) && !isConflict(err)) log.error('Failed to preempt pod', err, { pod: vkey, preemptor: key });
+        }
+      }),
+    );
+  }
+
   private async bind(key: string, pod: Pod, nodeName: string): Promise<void> {
     const { namespace, name, uid } = pod.metadata;
     try {
@@ -210,6 +264,7 @@ export class SchedulerRuntime {
       });
       this.stats.scheduled++;
       this.queue.succeeded(key);
+      this.nominated.delete(key);
       this.events?.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
     } catch (err) {
       this.cache.forget(key);

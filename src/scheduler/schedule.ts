@@ -4,6 +4,7 @@ import type { Pod } from '../api/types.js';
 import type { NodeInfo } from './node-info.js';
 import { podRequests } from './node-info.js';
 import type { NamespaceLabels } from './terms.js';
+import { findPreemption, type PreemptionOutcome } from './preemption.js';
 import { DEFAULT_FILTERS, DEFAULT_SCORES, type CycleState, type FilterPlugin, type ScorePlugin } from './plugins.js';
 
 export interface Profile {
@@ -96,5 +97,11 @@ export class Scheduler {
       }
     }
     return feasible[best]!;
+  }
+
+  /** After a FitError: a node where evicting lower-priority pods lets the pod fit, and those pods. */
+  preempt(pod: Pod, nodes: readonly NodeInfo[], spreadSelectors: Record<string, string>[] = [], namespaceLabels?: NamespaceLabels): PreemptionOutcome {
+    const state: CycleState = { pod, requests: podRequests(pod), spreadSelectors, nodes, namespaceLabels };
+    return findPreemption(state, this.profile.filters, nodes);
   }
 }
