@@ -17,7 +17,7 @@ import { toTable } from './table.js';
 import { tokenRequestPath, type ServiceAccountTokens } from './auth-serviceaccount.js';
 import { impersonate } from './authz/impersonation.js';
 import { allowAll, verifiedClientCertificate, type Authenticator, type UserInfo } from './auth.js';
-import { checkReviewKind, forbiddenError, newAuthorizer, requestAttributes, requestUser, selfSubjectAccessReview, type AuthorizationMode, type Authorizer } from './authz/index.js';
+import { checkReviewKind, forbiddenError, newAuthorizer, requestAttributes, requestUser, selfSubjectAccessReview, selfSubjectRulesReview, type AuthorizationMode, type Authorizer } from './authz/index.js';
 import { ApiError, badRequest, invalidParameter, methodNotSupported, notAcceptable, pathNotFound, unauthorized, unsupportedMediaType } from './errors.js';
 import { TABLE_CONTENT_TYPE, checkBodyKind, decodeObjectBody, mediaType, negotiate, parseResourcePath, pruneFields, readBody, type ResourcePath, type ResponseFormat } from './request.js';
 import { Registry, nowRFC3339, storageToApiError, type DeleteOptions, type ListQuery } from './registry/registry.js';
@@ -202,6 +202,11 @@ export class ApiServer {
       const { obj } = decodeObjectBody(req.headers['content-type'], await readBody(req));
       checkReviewKind(obj);
       return sendJson(res, 201, selfSubjectAccessReview(this.authorizer, user, obj));
+    }
+    if (req.method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews') {
+      const { obj } = decodeObjectBody(req.headers['content-type'], await readBody(req));
+      checkReviewKind(obj, 'SelfSubjectRulesReview');
+      return sendJson(res, 201, selfSubjectRulesReview(this.authorizer, user, obj));
     }
     const tokenFor = req.method === 'POST' ? tokenRequestPath(path) : undefined;
     if (tokenFor && this.opts.serviceAccountTokens) {

@@ -13,7 +13,7 @@ import type { Attributes } from './attributes.js';
 import { bootstrapPolicy } from './bootstrap.js';
 import { PolicyCache } from './cache.js';
 import { escalationCheck } from './escalation.js';
-import { authorize, forbiddenMessage, type Decision } from './rbac.js';
+import { authorize, forbiddenMessage, rulesFor, type Decision, type PolicyRule } from './rbac.js';
 
 export { requestAttributes, type Attributes } from './attributes.js';
 export { requestUser } from './escalation.js';
@@ -28,12 +28,18 @@ export interface Authorizer {
   start(registry: Registry): Promise<void>;
   stop(): void;
   authorize(a: Attributes): Decision;
+  /** every rule that applies to the user in the namespace (SelfSubjectRulesReview) */
+  rulesFor(user: UserInfo, namespace: string): PolicyRule[];
 }
 
 export const alwaysAllow: Authorizer = {
   start: async () => {},
   stop: () => {},
   authorize: () => ({ allowed: true, reason: '' }),
+  rulesFor: () => [
+    { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+    { nonResourceURLs: ['*'], verbs: ['*'] },
+  ],
 };
 
 const MASTERS = 'system:masters';
@@ -55,6 +61,9 @@ export class RbacAuthorizer implements Authorizer {
   authorize(a: Attributes): Decision {
     if (a.user.groups.includes(MASTERS)) return { allowed: true, reason: '' };
     return authorize(this.policy, a);
+  }
+  rulesFor(user: UserInfo, namespace: string): PolicyRule[] {
+    return rulesFor(this.policy, user, namespace);
   }
 }
 
@@ -110,8 +119,26 @@ export function selfSubjectAccessReview(authorizer: Authorizer, user: UserInfo, 
   return { kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null, ...(r.metadata?.name ? { name: r.metadata.name } : {}) }, spec, status };
 }
 
-export function checkReviewKind(obj: KubeObject): void {
-  if (obj.kind !== 'SelfSubjectAccessReview' || obj.apiVersion !== 'authorization.k8s.io/v1') {
-    throw badRequest(`${obj.kind ?? ''} in version "${String(obj.apiVersion ?? '').split('/').pop()}" cannot be handled as a SelfSubjectAccessReview`);
+export function checkReviewKind(obj: KubeObject, kind = 'SelfSubjectAccessReview'): void {
+  if (obj.kind !== kind || obj.apiVersion !== 'authorization.k8s.io/v1') {
+    throw badRequest(`${obj.kind ?? ''} in version "${String(obj.apiVersion ?? '').split('/').pop()}" cannot be handled as a ${kind}`);
   }
+}
+
+/** SelfSubjectRulesReview (`kubectl auth can-i --list`): the rules that apply to the requester in a namespace. */
+export function selfSubjectRulesReview(authorizer: Authorizer, user: UserInfo, review: KubeObject): Obj {
+  const namespace = String((review as unknown as Obj).spec?.namespace ?? '');
+  const rules = authorizer.rulesFor(user, namespace);
+  const list = (v: string[] | undefined) => [...(v ?? [])];
+  return {
+    kind: 'SelfSubjectRulesReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: { namespace },
+    status: {
+      resourceRules: rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({ verbs: list(r.verbs), apiGroups: list(r.apiGroups), resources: list(r.resources), ...(r.resourceNames?.length ? { resourceNames: list(r.resourceNames) } : {}) })),
+      nonResourceRules: rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: list(r.verbs), nonResourceURLs: list(r.nonResourceURLs) })),
+      incomplete: false,
+    },
+  };
 }

@@ -75,6 +75,13 @@ export const RBAC_DEFINITIONS: Record<string, Definition> = {
     spec: ['@' + Z + 'SelfSubjectAccessReviewSpec', 2, 'Spec holds information about the request being evaluated.', { required: true }],
     status: ['@' + Z + 'SubjectAccessReviewStatus', 3, 'Status is filled in by the server and indicates whether the request is allowed or not.'],
   }),
+  [Z + 'SelfSubjectRulesReview']: top('authorization.k8s.io', 'SelfSubjectRulesReview', 'SelfSubjectRulesReview enumerates the set of actions the current user can perform within a namespace.', {
+    spec: ['@' + Z + 'SelfSubjectRulesReviewSpec', 2, 'Spec holds information about the request being evaluated.', { required: true }],
+  }),
+  [Z + 'SelfSubjectRulesReviewSpec']: {
+    description: 'The specification of a SelfSubjectRulesReview.',
+    fields: { namespace: ['string', 1, 'Namespace to evaluate rules for.'] },
+  },
   [Z + 'SelfSubjectAccessReviewSpec']: {
     description: 'Exactly one of ResourceAttributes and NonResourceAttributes must be set.',
     fields: {

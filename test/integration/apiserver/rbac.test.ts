@@ -224,6 +224,11 @@ describeE2E('RBAC and x509 authentication in kubeplane apiserver', { commands: [
     ];
     for (const a of allowed) expect(`${a.join(' ')}: ${await canI(node, a)}`).toBe(`${a.join(' ')}: yes`);
     for (const a of denied) expect(`${a.join(' ')}: ${await canI(node, a)}`).toBe(`${a.join(' ')}: no`);
+    // `auth can-i --list` shows the same rules (SelfSubjectRulesReview)
+    const list = await ok(node, ['auth', 'can-i', '--list', '-n', 'default']);
+    expect(list).toMatch(/^ingresses\.networking\.k8s\.io\/status\s+\[\]\s+\[\]\s+\[patch update\]\s*$/m);
+    expect(list).toMatch(/^leases\.coordination\.k8s\.io\s+\[\]\s+\[\]\s+\[create get update\]\s*$/m);
+    expect(list).not.toMatch(/^configmaps/m);
     const create = await kubectl(node, ['create', 'configmap', 'x', '-n', 'default']);
     expect(create.stderr.trim()).toBe('error: failed to create configmap: configmaps is forbidden: User "system:kubeplane-node:worker-1" cannot create resource "configmaps" in API group "" in the namespace "default"');
   });
