@@ -193,8 +193,27 @@ export function parseCache(d: Directive, blockZones: string[]): CacheOptions {
         else o.disableDenial = zones;
         break;
       }
-      case 'prefetch':
-      case 'serve_stale':
+      case 'prefetch': {
+        if (s.args.length > 3) fail(s, 'wants AMOUNT [DURATION] [PERCENTAGE%]');
+        const amount = s.args[0] !== undefined ? int(s, s.args[0], 'AMOUNT', 1, 1 << 30) : 1;
+        let durationMs = 60_000;
+        let percentage = 10;
+        for (const a of s.args.slice(1)) {
+          if (a.endsWith('%')) {
+            percentage = int(s, a.slice(0, -1), 'PERCENTAGE', 10, 90);
+          } else durationMs = duration(s, a, 'DURATION');
+        }
+        o.prefetch = { amount, durationMs, percentage };
+        break;
+      }
+      case 'serve_stale': {
+        if (s.args.length > 2) fail(s, 'wants [DURATION] [immediate|verify]');
+        const durationMs = s.args[0] !== undefined ? duration(s, s.args[0], 'DURATION') : 3_600_000;
+        const mode = s.args[1] ?? 'immediate';
+        if (mode !== 'immediate' && mode !== 'verify') fail(s, `REFRESH_MODE must be immediate or verify, got "${mode}"`);
+        o.serveStale = { durationMs, verify: mode === 'verify' };
+        break;
+      }
       case 'servfail':
       case 'keepttl':
         break;

@@ -107,6 +107,8 @@ export class DnsMetrics {
   readonly cacheHits = new FastCounter('coredns_cache_hits_total', 'The count of cache hits.', ['server', 'type', 'zones', 'view']);
   readonly cacheMisses = new FastCounter('coredns_cache_misses_total', 'The count of cache misses. Deprecated, derive misses from cache hits/requests counters.', ['server', 'zones', 'view']);
   readonly cacheRequests = new FastCounter('coredns_cache_requests_total', 'The count of cache requests.', ['server', 'zones', 'view']);
+  readonly cachePrefetch = new FastCounter('coredns_cache_prefetch_total', 'Cache entries refreshed before they expired (prefetch).', ['server', 'zones', 'view']);
+  readonly cacheServedStale = new FastCounter('coredns_cache_served_stale_total', 'Answers given from expired cache entries (serve_stale).', ['server', 'zones', 'view']);
   readonly cacheEntries = new FastCounter('coredns_cache_entries', 'The number of elements in the cache.', ['server', 'type', 'zones', 'view'], 'gauge');
   private readonly forwardRequests = new FastCounter('coredns_forward_requests_total', 'Counter of requests made per upstream.', ['to']);
   private readonly proxyDuration = new FastHistogram('coredns_proxy_request_duration_seconds', 'Histogram of the time each request took.', ['proxy_name', 'to', 'rcode'], DURATION_BUCKETS);
@@ -115,7 +117,7 @@ export class DnsMetrics {
   private readonly byKey = new Map<string, RequestSeries>();
 
   constructor(readonly server: string) {
-    for (const m of [this.requests, this.responses, this.duration, this.cacheHits, this.cacheMisses, this.cacheRequests, this.cacheEntries, this.forwardRequests, this.proxyDuration, this.maxConcurrentRejects, this.panics])
+    for (const m of [this.requests, this.responses, this.duration, this.cacheHits, this.cacheMisses, this.cacheRequests, this.cachePrefetch, this.cacheServedStale, this.cacheEntries, this.forwardRequests, this.proxyDuration, this.maxConcurrentRejects, this.panics])
       this.registry.registerMetric(m as unknown as client.Metric);
     new client.Gauge({ name: 'coredns_build_info', help: 'A metric with a constant 1 value labeled by version, revision, and goversion from which CoreDNS was built.', labelNames: ['version', 'revision', 'goversion'], registers: [this.registry] })
       .labels('kubeplane', '', process.version)
