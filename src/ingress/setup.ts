@@ -144,6 +144,10 @@ export class IngressController {
   get httpsPort(): number | undefined {
     return this.listeners?.httpsPort;
   }
+  /** The plain-HTTP listener's server: tests inject in-memory connections into it. */
+  get httpServer(): Server | undefined {
+    return this.listeners?.http;
+  }
   get metricsPort(): number | undefined {
     return (this.metricsServer?.address() as AddressInfo | null)?.port;
   }
