@@ -65,6 +65,10 @@ export class SchedulerCache {
     if (this.assumed.has(key)) this.removePod(key);
   }
 
+  isAssumed(key: string): boolean {
+    return this.assumed.has(key);
+  }
+
   isAssumedOrBound(key: string): boolean {
     return this.podNode.has(key);
   }

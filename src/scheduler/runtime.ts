@@ -122,7 +122,8 @@ export class SchedulerRuntime {
           this.queue.moveAllToActive();
         }
       } else {
-        const isNew = !this.cache.isAssumedOrBound(key);
+        // new on its node: never seen bound, or our own assumption now confirmed
+        const isNew = !this.cache.isAssumedOrBound(key) || this.cache.isAssumed(key);
         this.cache.addPod(key, p);
         // A pod newly on a node may satisfy a parked pod's affinity (or a spread constraint).
         if (isNew && this.queue.unschedulableLength > 0) this.queue.moveAllToActive();
