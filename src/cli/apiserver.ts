@@ -46,6 +46,7 @@ export function apiserverFlags(defaults: { bindAddress: string; dataDir: string 
     { name: 'insecure-serving', type: 'bool', default: false, help: 'serve plain HTTP instead of HTTPS (for tests and local tools only)' },
     { name: 'anonymous-auth', type: 'bool', default: false, help: 'accept requests without a token (only together with --insecure-serving)' },
     { name: 'client-ca-file', type: 'string', help: 'PEM CA bundle that signs client certificates (CN = user, O = groups) (default: the CA generated into --data-dir, when it is used)' },
+    { name: 'service-account-signing-key-file', type: 'string', help: 'PEM private key ServiceAccount tokens are signed and verified with; servers sharing one etcd need the same (default: <data-dir>/pki/sa.key, generated)' },
     { name: 'authorization-mode', type: 'string', default: 'RBAC', help: 'RBAC or AlwaysAllow (--anonymous-auth implies AlwaysAllow)' },
     { name: 'node-credential-name', type: 'string', help: 'name in the user of <data-dir>/node.kubeconfig, system:kubeplane-node:<name> (default: this host\'s name)' },
     { name: 'data-dir', type: 'string', default: defaults.dataDir, help: 'directory for the database, certificates, tokens and kubeconfig' },
@@ -76,6 +77,7 @@ export interface ServerConfig {
   certFile?: string;
   keyFile?: string;
   clientCAFile?: string;
+  serviceAccountKeyFile?: string;
   authorization: AuthorizationMode;
   nodeCredentialName: string;
 }
@@ -139,6 +141,7 @@ export function serverConfig(opts: Options): ServerConfig {
     certFile,
     keyFile,
     clientCAFile: opts.optionalString('client-ca-file'),
+    serviceAccountKeyFile: opts.optionalString('service-account-signing-key-file'),
     authorization: anonymous ? 'AlwaysAllow' : authorization,
     nodeCredentialName,
   };
@@ -184,6 +187,7 @@ function servingCertificate(cfg: ServerConfig): { cert: string; key: string; caP
 
 /** <data-dir>/pki/sa.key: the key ServiceAccount tokens are signed with, made on first start */
 function serviceAccountKey(cfg: ServerConfig): string {
+  if (cfg.serviceAccountKeyFile) return readPem(cfg.serviceAccountKeyFile, '--service-account-signing-key-file');
   const dir = join(cfg.dataDir, 'pki');
   const path = join(dir, 'sa.key');
   if (!existsSync(path)) {
@@ -289,7 +293,13 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const tls = cfg.insecure ? undefined : servingCertificate(cfg);
   const { authenticator: tokenAuth, adminToken } = tokens(cfg);
   const clientCA = tls && (cfg.clientCAFile ? readPem(cfg.clientCAFile, '--client-ca-file') : tls.ca?.certPem);
-  const serviceAccountTokens = tokenAuth === allowAll ? undefined : new ServiceAccountTokens(serviceAccountKey(cfg));
+  let serviceAccountTokens: ServiceAccountTokens | undefined;
+  try {
+    serviceAccountTokens = tokenAuth === allowAll ? undefined : new ServiceAccountTokens(serviceAccountKey(cfg));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--service-account-signing-key-file: not a PEM private key: ${(e as Error).message}`);
+  }
   const authenticator =
     tokenAuth === allowAll ? tokenAuth : new UnionAuthenticator(...(clientCA ? [new ClientCertAuthenticator()] : []), tokenAuth, serviceAccountTokens!);
   let store: Store;

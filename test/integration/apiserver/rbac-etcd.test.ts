@@ -50,9 +50,11 @@ describeE2E('RBAC across API servers on one etcd', { commands: ['kubectl', 'etcd
     writeFileSync(files.cert, serving.certPem);
     writeFileSync(files.key, serving.keyPem, { mode: 0o600 });
     writeFileSync(files.tokens, 'admin-token,admin,1,"system:masters"\n', { mode: 0o600 });
+    const saKey = join(pki, 'sa.key');
+    writeFileSync(saKey, createCA('unused').keyPem, { mode: 0o600 });
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
-      const p = startKubeplane(['apiserver', `--data-dir=${join(dir, `data-${i}`)}`, '--bind-address=127.0.0.1', `--secure-port=${port}`, '--storage-backend=etcd3', `--etcd-servers=${etcd.endpoint}`, `--tls-cert-file=${files.cert}`, `--tls-private-key-file=${files.key}`, `--client-ca-file=${files.ca}`, `--token-auth-file=${files.tokens}`]);
+      const p = startKubeplane(['apiserver', `--data-dir=${join(dir, `data-${i}`)}`, '--bind-address=127.0.0.1', `--secure-port=${port}`, '--storage-backend=etcd3', `--etcd-servers=${etcd.endpoint}`, `--tls-cert-file=${files.cert}`, `--tls-private-key-file=${files.key}`, `--client-ca-file=${files.ca}`, `--token-auth-file=${files.tokens}`, `--service-account-signing-key-file=${saKey}`]);
       servers.push(p);
       urls.push(`https://127.0.0.1:${port}`);
       // one after the other, so the first one's bootstrap policy is written before the next reads it
@@ -82,5 +84,15 @@ describeE2E('RBAC across API servers on one etcd', { commands: ['kubectl', 'etcd
     expect((await kubectl(kubeconfig(0, { cert: 'bob' }), ['get', 'configmaps'])).code).toBe(0);
     expect((await kubectl(adminA, ['delete', 'rolebinding', 'bob-reads'])).code).toBe(0);
     await waitFor(async () => (await kubectl(bobB, ['get', 'configmaps'])).code === 1, { what: 'the revocation on the other server', timeoutMs: 20_000 });
+  });
+
+  it('a ServiceAccount token issued by one server (shared signing key) authenticates on the other', async () => {
+    const adminA = kubeconfig(0, { token: 'admin-token' });
+    expect((await kubectl(adminA, ['create', 'serviceaccount', 'robot'])).code).toBe(0);
+    const issued = await kubectl(adminA, ['create', 'token', 'robot']);
+    expect(issued.code, issued.stderr).toBe(0);
+    const robotB = kubeconfig(1, { token: issued.stdout.trim() });
+    const r = await kubectl(robotB, ['get', 'pods']);
+    expect(r.stderr.trim()).toBe('Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:default:robot" cannot list resource "pods" in API group "" in the namespace "default"');
   });
 });
