@@ -2,9 +2,12 @@
 // (one worker) configured as the same reverse proxy: 100 host routes, keep-alive to
 // clients and upstreams, a fast local backend (nginx returning a 100-byte body).
 // Then the time to apply one change with 10,000 Ingresses present.
-// Usage: npx tsc -p tsconfig.build.json && npx tsx bench/ingress/bench.ts [--seconds 10] [--connections 32] [--rounds 2] [--workers 1]
+// Also the CPU time the proxy processes (and their workers) used per request, read from
+// /proc: "throughput at equal CPU" is the ratio of those, which a busy machine disturbs far
+// less than requests/s.
+// Usage: npx tsc -p tsconfig.build.json && npx tsx bench/ingress/bench.ts [--seconds 10] [--connections 32] [--rounds 2] [--workers 1] [--apply 0] [--bin PATH/main.js]
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,6 +27,9 @@ const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 32);
 const ROUNDS = arg('rounds', 2);
 const WORKERS = arg('workers', 1);
+const APPLY = arg('apply', 1);
+// another build to compare (e.g. an older commit's dist/cli/main.js)
+const BIN = args.includes('--bin') ? resolve(args[args.indexOf('--bin') + 1]!) : undefined;
 const ROUTES = 100;
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const dir = mkdtempSync(join(tmpdir(), 'kp-ingress-bench-'));
@@ -63,6 +69,35 @@ interface WrkResult {
   rps: number;
   p99ms: number;
   errors: string;
+  requests: number;
+  /** CPU seconds the proxy's processes used during the run, per request, in microseconds */
+  cpuUsPerRequest: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime + stime, in clock ticks, of a process and all its descendants (workers). */
+function cpuTicks(root: number): number {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(e), Number(f[1]));
+      ticks.set(Number(e), Number(f[11]) + Number(f[12]));
+    } catch {
+      /* gone */
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, n = 0; p !== undefined && p > 1 && n < 64; p = parent.get(p), n++) if (p === root) return true;
+    return false;
+  };
+  let sum = 0;
+  for (const [pid, t] of ticks) if (inTree(pid)) sum += t;
+  return sum;
 }
 
 function parseLatency(v: string, unit: string): number {
@@ -70,14 +105,17 @@ function parseLatency(v: string, unit: string): number {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
 }
 
-function wrk(port: number): WrkResult {
+function wrk(port: number, pid: number): WrkResult {
   const lua = join(dir, 'hosts.lua');
   writeFileSync(lua, `local i = 0\nrequest = function()\n  i = (i + 1) % ${ROUTES}\n  return wrk.format("GET", "/", { Host = "r" .. i .. ".bench.test" })\nend\n`);
+  const c0 = cpuTicks(pid);
   const out = execFileSync('wrk', [`-t${WORKERS}`, `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', lua, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const c1 = cpuTicks(pid);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const errors = /Non-2xx or 3xx responses: \d+|Socket errors:[^\n]*/.exec(out)?.[0] ?? 'none';
-  return { rps, p99ms: p99 ? parseLatency(p99[1]!, p99[2]!) : NaN, errors };
+  return { rps, p99ms: p99 ? parseLatency(p99[1]!, p99[2]!) : NaN, errors, requests, cpuUsPerRequest: requests ? ((c1 - c0) / TICKS_PER_SECOND / requests) * 1e6 : NaN };
 }
 
 function ingressObjects(backendPort: number, n: number, extraHosts = 0): object[] {
@@ -110,12 +148,12 @@ async function main(): Promise<void> {
   const nginxPort = await freePort();
   let servers = `upstream backend { server 127.0.0.1:${backendPort}; keepalive 320; keepalive_requests 1000000; }\n`;
   for (let i = 0; i < ROUTES; i++) servers += `server { listen 127.0.0.1:${nginxPort}; server_name r${i}.bench.test; keepalive_requests 1000000; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Real-IP $remote_addr; proxy_set_header X-Forwarded-For $remote_addr; proxy_set_header X-Forwarded-Proto $scheme; } }\n`;
-  nginx(servers, 'proxy');
+  const nginxProxy = nginx(servers, 'proxy');
 
   const objectsPath = join(dir, 'objects.yaml');
   writeObjects(objectsPath, ingressObjects(backendPort, ROUTES));
   const [kpPort, kpsPort, kpmPort] = [await freePort(), await freePort(), await freePort()];
-  const kp = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'ingress', '--objects', objectsPath, '--http-bind', `127.0.0.1:${kpPort}`, '--https-bind', `127.0.0.1:${kpsPort}`, '--metrics-bind', `127.0.0.1:${kpmPort}`, '--workers', String(WORKERS)], { stdio: 'ignore' });
+  const kp = spawn(process.execPath, [BIN ?? join(root, 'dist/cli/main.js'), 'ingress', '--objects', objectsPath, '--http-bind', `127.0.0.1:${kpPort}`, '--https-bind', `127.0.0.1:${kpsPort}`, '--metrics-bind', `127.0.0.1:${kpmPort}`, '--workers', String(WORKERS)], { stdio: 'ignore' });
   children.push(kp);
   await Promise.all([waitPort(backendPort), waitPort(nginxPort), waitPort(kpPort)]);
 
@@ -123,14 +161,20 @@ async function main(): Promise<void> {
   // warm-up so both have connections and JIT in place
   execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', `http://127.0.0.1:${kpPort}/`, '-H', 'Host: r1.bench.test'], { stdio: 'ignore' });
   execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', `http://127.0.0.1:${nginxPort}/`, '-H', 'Host: r1.bench.test'], { stdio: 'ignore' });
+  console.log(`load before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  const cpuRatios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const k = wrk(kpPort);
-    const n = wrk(nginxPort);
+    const k = wrk(kpPort, kp.pid!);
+    const n = wrk(nginxPort, nginxProxy.pid!);
+    cpuRatios.push(n.cpuUsPerRequest / k.cpuUsPerRequest);
     console.log(
-      `round ${round}: kubeplane ${k.rps.toFixed(0)} req/s p99 ${k.p99ms.toFixed(2)} ms (errors: ${k.errors}) | nginx ${n.rps.toFixed(0)} req/s p99 ${n.p99ms.toFixed(2)} ms (errors: ${n.errors}) | ratio throughput ${(k.rps / n.rps).toFixed(2)}x, p99 ${(k.p99ms / n.p99ms).toFixed(2)}x`,
+      `round ${round}: kubeplane ${k.rps.toFixed(0)} req/s p99 ${k.p99ms.toFixed(2)} ms cpu ${k.cpuUsPerRequest.toFixed(1)} us/req (errors: ${k.errors}) | nginx ${n.rps.toFixed(0)} req/s p99 ${n.p99ms.toFixed(2)} ms cpu ${n.cpuUsPerRequest.toFixed(1)} us/req (errors: ${n.errors}) | ratio throughput ${(k.rps / n.rps).toFixed(2)}x, p99 ${(k.p99ms / n.p99ms).toFixed(2)}x, throughput at equal CPU ${(n.cpuUsPerRequest / k.cpuUsPerRequest).toFixed(2)}x`,
     );
   }
+  cpuRatios.sort((a, b) => a - b);
+  console.log(`summary: throughput at equal CPU (nginx CPU per request / kubeplane CPU per request), median of ${ROUNDS}: ${cpuRatios[Math.floor(ROUNDS / 2)]!.toFixed(2)}x; load after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 
+  if (!APPLY) return;
   // Apply time with 10,000 Ingresses, in-process (table only) ...
   const N = 10_000;
   const ings: Ingress[] = (ingressObjects(backendPort, N).slice(3) as Ingress[]).map((o, i) => ({ ...o, metadata: { ...o.metadata, creationTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() } }));
