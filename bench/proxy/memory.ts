@@ -60,7 +60,7 @@ function status(pid: number): { hwm: number; rss: number } {
   return { hwm: kb('VmHWM') / 1024, rss: kb('VmRSS') / 1024 };
 }
 
-async function run(mode: string, n: number, port: number): Promise<{ hwm: number; rss: number; firstSyncS: number }> {
+async function run(mode: string, n: number, port: number): Promise<{ hwm: number; rss: number; firstSyncS: number; afterFirst: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'kpmem-'));
   const file = join(dir, 'objects.json');
   const objs = objects(n);
@@ -72,11 +72,12 @@ async function run(mode: string, n: number, port: number): Promise<{ hwm: number
     const syncs = async (): Promise<number> => (await metric(port, 'kubeproxy_sync_proxy_rules_duration_seconds_count')) ?? 0;
     while ((await syncs()) < 1) await new Promise((r) => setTimeout(r, 500));
     const firstSyncS = (performance.now() - t0) / 1000;
+    const afterFirst = status(child.pid!).hwm;
     // one more Service: a partial sync, as in steady state
     objs.push(...objects(n + 1).slice(-2));
     writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }));
     while ((await syncs()) < 2) await new Promise((r) => setTimeout(r, 200));
-    return { ...status(child.pid!), firstSyncS };
+    return { ...status(child.pid!), firstSyncS, afterFirst };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -89,13 +90,13 @@ async function main(): Promise<void> {
   const sizes = arg('services', '10000').split(',').map(Number);
   const modes = arg('modes', 'nftables,iptables').split(',');
   console.log(`# ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
-  console.log('mode      services  first-sync-s  VmHWM-MiB  VmRSS-MiB  empty-VmHWM-MiB  ratio');
+  console.log('mode      services  first-sync-s  VmHWM-after-first-sync  VmHWM-after-add  VmRSS-MiB  empty-VmHWM-MiB  ratio');
   let port = 20249;
   for (const mode of modes) {
     const floor = await run(mode, 0, port++);
     for (const n of sizes) {
       const r = await run(mode, n, port++);
-      console.log(`${mode.padEnd(9)} ${String(n).padStart(8)}  ${r.firstSyncS.toFixed(1).padStart(12)}  ${r.hwm.toFixed(0).padStart(9)}  ${r.rss.toFixed(0).padStart(9)}  ${floor.hwm.toFixed(0).padStart(15)}  ${(r.hwm / floor.hwm).toFixed(1).padStart(5)}x`);
+      console.log(`${mode.padEnd(9)} ${String(n).padStart(8)}  ${r.firstSyncS.toFixed(1).padStart(12)}  ${r.afterFirst.toFixed(0).padStart(22)}  ${r.hwm.toFixed(0).padStart(15)}  ${r.rss.toFixed(0).padStart(9)}  ${floor.hwm.toFixed(0).padStart(15)}  ${(r.hwm / floor.hwm).toFixed(1).padStart(5)}x`);
     }
   }
   execFileSync('nft', ['flush', 'ruleset']);

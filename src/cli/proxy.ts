@@ -91,7 +91,8 @@ export const command: Command = {
     const { ObjectsFileError } = await import('../api/objects-file.js');
     const source = await openInformers(opts, 'kubeplane-proxy');
     try {
-      return await runProxy(cfg, source.factory, { stateDir: opts.string('state-dir') });
+      // The informers are this command's own: keep only what the proxy reads.
+      return await runProxy(cfg, source.factory, { stateDir: opts.string('state-dir'), trimObjects: true });
     } catch (err) {
       if (err instanceof ObjectsFileError) throw new UsageError(err.message);
       throw err;

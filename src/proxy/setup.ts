@@ -15,6 +15,7 @@ import { BoundedFrequencyRunner } from './runner/bounded-frequency.js';
 import { detectBackend, IptablesRunner } from './runner/iptables.js';
 import { NftablesRunner } from './runner/nftables.js';
 import { ensureProxySysctls } from './sysctl.js';
+import { trimEndpointSlice, trimNode, trimService } from './trim.js';
 
 const log = logger('proxy');
 
@@ -29,7 +30,13 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-export async function startProxy(cfg: ProxyConfig, factory: InformerFactory, opts: { stateDir?: string } = {}): Promise<RunningProxy> {
+export interface StartProxyOptions {
+  stateDir?: string;
+  /** keep only the fields the proxy reads in the informer caches (trim.ts); only for informers this proxy owns */
+  trimObjects?: boolean;
+}
+
+export async function startProxy(cfg: ProxyConfig, factory: InformerFactory, opts: StartProxyOptions = {}): Promise<RunningProxy> {
   if (cfg.mode === 'ipvs') throw new Error('ipvs mode needs IPVS in the kernel; use `kubeplane proxy render --proxy-mode=ipvs` to see its rules');
   const metrics = new ProxyMetrics();
   const health = new ProxyHealth(2 * cfg.syncPeriodMs);
@@ -59,6 +66,11 @@ export async function startProxy(cfg: ProxyConfig, factory: InformerFactory, opt
   const services = factory.informerFor<Service>('', 'services');
   const slices = factory.informerFor<EndpointSlice>('discovery.k8s.io', 'endpointslices');
   const nodes = factory.informerFor<Node>('', 'nodes');
+  if (opts.trimObjects) {
+    services.setTransform?.(trimService);
+    slices.setTransform?.(trimEndpointSlice);
+    nodes.setTransform?.(trimNode);
+  }
   services.addEventHandler({
     onAdd: (s) => proxiers.forEach((p) => p.onService(undefined, s)),
     onUpdate: (a, b) => proxiers.forEach((p) => p.onService(a, b)),
@@ -150,8 +162,8 @@ export async function startProxy(cfg: ProxyConfig, factory: InformerFactory, opt
 }
 
 /** `kubeplane proxy`: runs on the given informers until SIGTERM/SIGINT. */
-export async function runProxy(cfg: ProxyConfig, factory: InformerFactory, opts: { stateDir: string }): Promise<number> {
-  const proxy = await startProxy(cfg, factory, { stateDir: opts.stateDir });
+export async function runProxy(cfg: ProxyConfig, factory: InformerFactory, opts: { stateDir: string; trimObjects?: boolean }): Promise<number> {
+  const proxy = await startProxy(cfg, factory, opts);
   log.info('kubeplane proxy running', { mode: cfg.mode, node: cfg.nodeName, families: proxy.proxiers.map((p) => p.family) });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
