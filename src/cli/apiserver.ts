@@ -419,7 +419,7 @@ export const command: Command = {
     if (args[0] === 'migrate') return migrate(opts);
     if (args.length > 0) throw new UsageError(`unknown argument "${args[0]}"`);
     const running = await startServer(serverConfig(opts));
-    process.stdout.write(`kubeplane apiserver serving on ${running.url}\nkubeconfig: ${running.kubeconfigPath}\n`);
+    process.stdout.write(`kubeplane apiserver serving on ${running.url}\nkubeconfig: ${running.kubeconfigPath}\n${running.nodeKubeconfigPath ? `node kubeconfig (system:kubeplane-node): ${running.nodeKubeconfigPath}\n` : ''}`);
     return runUntilSignal(running);
   },
 };
