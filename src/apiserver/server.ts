@@ -208,6 +208,11 @@ export class ApiServer {
       checkReviewKind(obj, 'SelfSubjectRulesReview');
       return sendJson(res, 201, selfSubjectRulesReview(this.authorizer, user, obj));
     }
+    if (req.method === 'POST' && path === '/apis/authentication.k8s.io/v1/selfsubjectreviews') {
+      // kubectl auth whoami: who the server takes the requester for
+      await readBody(req);
+      return sendJson(res, 201, { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, status: { userInfo: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } } });
+    }
     const tokenFor = req.method === 'POST' ? tokenRequestPath(path) : undefined;
     if (tokenFor && this.opts.serviceAccountTokens) {
       const { obj } = decodeObjectBody(req.headers['content-type'], await readBody(req));

@@ -115,6 +115,21 @@ export const RBAC_DEFINITIONS: Record<string, Definition> = {
     spec: ['@' + T + 'TokenRequestSpec', 2, 'Spec holds information about the request being evaluated.', { required: true }],
     status: ['@' + T + 'TokenRequestStatus', 3, 'Status is filled in by the server and indicates whether the token can be authenticated.'],
   }),
+  [T + 'SelfSubjectReview']: top('authentication.k8s.io', 'SelfSubjectReview', 'SelfSubjectReview contains the user information that the API server has about the user making this request.', {
+    status: ['@' + T + 'SelfSubjectReviewStatus', 2, 'Status is filled in by the server with the user attributes.'],
+  }),
+  [T + 'SelfSubjectReviewStatus']: {
+    description: 'Filled in by the server with the user attributes.',
+    fields: { userInfo: ['@' + T + 'UserInfo', 1, 'User attributes of the user making this request.'] },
+  },
+  [T + 'UserInfo']: {
+    description: 'The information about a user needed to implement the user.Info interface.',
+    fields: {
+      username: ['string', 1, 'The name that uniquely identifies this user among all active users.'],
+      uid: ['string', 2, 'A unique value that identifies this user across time.'],
+      groups: ['[]string', 3, 'The names of groups this user is a part of.', atomic],
+    },
+  },
   [T + 'TokenRequestSpec']: {
     description: 'The parameters of a token request.',
     fields: {

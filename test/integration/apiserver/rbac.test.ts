@@ -224,6 +224,9 @@ describeE2E('RBAC and x509 authentication in kubeplane apiserver', { commands: [
     ];
     for (const a of allowed) expect(`${a.join(' ')}: ${await canI(node, a)}`).toBe(`${a.join(' ')}: yes`);
     for (const a of denied) expect(`${a.join(' ')}: ${await canI(node, a)}`).toBe(`${a.join(' ')}: no`);
+    const whoami = await ok(node, ['auth', 'whoami']);
+    expect(whoami).toMatch(/^Username\s+system:kubeplane-node:worker-1$/m);
+    expect(whoami).toMatch(/^Groups\s+\[system:kubeplane-nodes system:authenticated\]$/m);
     // `auth can-i --list` shows the same rules (SelfSubjectRulesReview)
     const list = await ok(node, ['auth', 'can-i', '--list', '-n', 'default']);
     expect(list).toMatch(/^ingresses\.networking\.k8s\.io\/status\s+\[\]\s+\[\]\s+\[patch update\]\s*$/m);
