@@ -137,9 +137,12 @@ export class Reflector<T extends KubeObject> {
     const base = { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, signal: this.abort.signal, timeoutMs: 60_000 };
     let items: T[];
     let listRV: string | undefined;
+    // Each page goes through the store's transform as it arrives, so a trimmed cache never
+    // holds the whole untrimmed list at once.
+    const prepare = (page: T[]): T[] => page.map((o) => this.store.transformed(o));
     try {
       const first = await this.client.list<T>(this.resource, { ...base, resourceVersion: rv, limit: paged ? pageSize : undefined });
-      items = first.items;
+      items = prepare(first.items);
       listRV = first.metadata.resourceVersion;
       let cont = first.metadata.continue;
       while (cont) {
@@ -151,11 +154,11 @@ export class Reflector<T extends KubeObject> {
           // the snapshot the pages came from was compacted: read the whole list again, consistent
           log.v(1, 'List continuation expired, listing again without pages', { reflector: this.name });
           const full = await this.client.list<T>(this.resource, base);
-          items = full.items;
+          items = prepare(full.items);
           listRV = full.metadata.resourceVersion;
           break;
         }
-        items.push(...page.items);
+        for (const o of prepare(page.items)) items.push(o);
         cont = page.metadata.continue;
       }
     } catch (err) {
@@ -164,7 +167,7 @@ export class Reflector<T extends KubeObject> {
     }
     if (this.stopped) return;
     this.stats.lists++;
-    this.store.replace(items);
+    this.store.replace(items, { transformed: true });
     this.lastSyncResourceVersionUnavailable = false;
     if (listRV) this.lastSyncResourceVersion = listRV;
     this.store.markSynced();

@@ -109,7 +109,8 @@ export class Store<T extends KubeObject> {
     this.transform = fn;
   }
 
-  private transformed(obj: T): T {
+  /** The object as this store would cache it (its transform applied), for callers that batch a list. */
+  transformed(obj: T): T {
     if (!this.transform) return obj;
     try {
       return this.transform(obj);
@@ -148,9 +149,9 @@ export class Store<T extends KubeObject> {
    * (what a relist after 410 Gone must do). Objects whose resourceVersion is unchanged
    * produce no event.
    */
-  replace(objs: readonly T[]): void {
+  replace(objs: readonly T[], opts: { transformed?: boolean } = {}): void {
     const fresh = new Map<string, T>();
-    for (const o of objs) fresh.set(objectKey(o), this.transformed(o));
+    for (const o of objs) fresh.set(objectKey(o), opts.transformed ? o : this.transformed(o));
     for (const [key, old] of [...this.items]) if (!fresh.has(key)) this.remove(old);
     for (const o of fresh.values()) {
       const old = this.items.get(objectKey(o));

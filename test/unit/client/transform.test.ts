@@ -88,3 +88,37 @@ describe('Store.setTransform', () => {
     expect(() => s.setTransform((o) => o)).toThrow(/before the informer receives objects/);
   });
 });
+
+describe('transform on API-backed informers', () => {
+  it('applies to every listed page and watch event, once per object', async () => {
+    const { ScriptedApiServer } = await import('./scripted-apiserver.js');
+    const { RestClient } = await import('../../../src/client/rest.js');
+    const { ApiInformerFactory } = await import('../../../src/client/api-informers.js');
+    const { waitFor } = await import('../../helpers/cli.js');
+    const server = new ScriptedApiServer();
+    await server.start();
+    const client = new RestClient({ server: server.url, namespace: 'default', source: 'test' }, { timeoutMs: 5000 });
+    const factory = new ApiInformerFactory(client, { namespace: 'default', reflector: { pageSize: 2, backoff: { initialMs: 20, maxMs: 200 } } });
+    try {
+      for (const n of ['a', 'b', 'c', 'd', 'e']) server.write('ADDED', n);
+      const inf = factory.informerFor<ConfigMap>('', 'configmaps');
+      let calls = 0;
+      inf.setTransform((o) => {
+        calls++;
+        return { ...o, metadata: { ...o.metadata, labels: { trimmed: 'yes' } } };
+      });
+      await factory.start();
+      await inf.synced();
+      expect(inf.list().map((o) => o.metadata.labels)).toEqual(Array(5).fill({ trimmed: 'yes' }));
+      expect(calls).toBe(5);
+      server.write('ADDED', 'f');
+      await waitFor(() => inf.get('default/f'));
+      expect(inf.get('default/f')!.metadata.labels).toEqual({ trimmed: 'yes' });
+      expect(calls).toBe(6);
+    } finally {
+      await factory.stop();
+      await client.close();
+      await server.stop();
+    }
+  });
+});
