@@ -1,6 +1,6 @@
 // Scheduler throughput: pods/s to bind PODS pods on NODES nodes (default 10,000 on 5,000,
 // scheduler_perf's SchedulingBasic shape: every pod requests cpu and memory, default
-// plugins), against a real `kubeplane apiserver` process, binding through pods/binding
+// plugins, InterPodAffinity and PodTopologySpread included), against a real `kubeplane apiserver` process, binding through pods/binding
 // and recording the Scheduled Events as kube-scheduler does. Reference: kube-scheduler's
 // scheduler_perf CI threshold for SchedulingBasic at 5,000 nodes, 680 pods/s.
 //
@@ -11,6 +11,7 @@ import { resourceFor } from '../../src/api/resources.js';
 import { startScheduler } from '../../src/scheduler/setup.js';
 import { DEFAULT_PROFILE, Scheduler } from '../../src/scheduler/schedule.js';
 import { NodeInfo } from '../../src/scheduler/node-info.js';
+import { SchedulerCache } from '../../src/scheduler/cache.js';
 import { startApiServer } from '../../test/integration/controllers/cluster.js';
 
 const NODES = Number(process.env.NODES ?? 5000);
@@ -42,14 +43,16 @@ function pod(i: number): Pod {
 }
 
 // The algorithm alone, in memory: the ceiling the API round trips sit under.
+// Through the scheduler's cache, as the runtime calls it.
 function algorithmOnly(): number {
-  const infos = Array.from({ length: NODES }, (_, i) => new NodeInfo({ ...node(i), status: { allocatable: capacity } }));
+  const cache = new SchedulerCache();
+  for (let i = 0; i < NODES; i++) cache.upsertNode({ ...node(i), status: { allocatable: capacity } });
   const s = new Scheduler(DEFAULT_PROFILE);
   const t0 = performance.now();
   for (let i = 0; i < PODS; i++) {
     const p = pod(i);
-    const chosen = s.schedule(p, infos, [{ app: p.metadata.labels!.app! }]);
-    if (chosen instanceof NodeInfo) chosen.addPod(`default/pod-${i}`, { ...p, spec: { ...p.spec, nodeName: chosen.name } });
+    const chosen = s.schedule(p, cache.nodeInfos(), [{ app: p.metadata.labels!.app! }], undefined, cache.nodesWithAffinity());
+    if (chosen instanceof NodeInfo) cache.addPod(`default/pod-${i}`, { ...p, spec: { ...p.spec, nodeName: chosen.name } });
   }
   return PODS / ((performance.now() - t0) / 1000);
 }

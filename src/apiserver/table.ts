@@ -602,6 +602,16 @@ const PRINTERS: Record<string, Printer> = {
     ],
     row: printIngressClass,
   },
+  'scheduling.k8s.io/priorityclasses': {
+    columns: [
+      NAME,
+      col('Value', 'integer', 'value is the integer value of this priority class.'),
+      col('Global-Default', 'boolean', 'globalDefault specifies whether this PriorityClass should be considered as the default priority.'),
+      AGE,
+      col('PreemptionPolicy', 'string', 'preemptionPolicy is the Policy for preempting pods with lower priority.'),
+    ],
+    row: (o, now) => ({ cells: [str(o.metadata?.name), o.value ?? 0, o.globalDefault === true, since(o.metadata?.creationTimestamp, now), str(o.preemptionPolicy)] }),
+  },
   'coordination.k8s.io/leases': {
     columns: [NAME, col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'), AGE],
     row: (o, now) => ({ cells: [str(o.metadata?.name), str(o.spec?.holderIdentity), since(o.metadata?.creationTimestamp, now)] }),

@@ -4,6 +4,7 @@
 
 import type { Node, Pod } from '../api/types.js';
 import { NodeInfo } from './node-info.js';
+import { hasPodAffinity } from './terms.js';
 
 export class SchedulerCache {
   private readonly nodes = new Map<string, NodeInfo>();
@@ -12,10 +13,17 @@ export class SchedulerCache {
   private readonly podObjects = new Map<string, Pod>();
   private readonly assumed = new Set<string>();
   private list: NodeInfo[] | undefined;
+  private affinityList: NodeInfo[] | undefined;
 
   nodeInfos(): NodeInfo[] {
     if (!this.list) this.list = [...this.nodes.values()];
     return this.list;
+  }
+
+  /** nodes holding a pod with pod (anti-)affinity: all InterPodAffinity must visit for a pod without terms */
+  nodesWithAffinity(): NodeInfo[] {
+    if (!this.affinityList) this.affinityList = this.nodeInfos().filter((n) => n.podsWithAffinity.size > 0);
+    return this.affinityList;
   }
 
   get nodeCount(): number {
@@ -28,11 +36,13 @@ export class SchedulerCache {
     for (const [key, n] of this.podNode) if (n === name) info.addPod(key, this.podObjects.get(key)!);
     this.nodes.set(name, info);
     this.list = undefined;
+    this.affinityList = undefined;
   }
 
   removeNode(name: string): void {
     this.nodes.delete(name);
     this.list = undefined;
+    this.affinityList = undefined;
   }
 
   /** A pod bound to a node (from the informer); replaces an assumption for the same pod. */
@@ -40,6 +50,7 @@ export class SchedulerCache {
     const nodeName = pod.spec.nodeName!;
     const prev = this.podNode.get(key);
     if (prev !== undefined && prev !== nodeName) this.nodes.get(prev)?.removePod(key);
+    if (hasPodAffinity(pod) || (prev !== undefined && hasPodAffinity(this.podObjects.get(key)!))) this.affinityList = undefined;
     this.assumed.delete(key);
     this.podNode.set(key, nodeName);
     this.podObjects.set(key, pod);
@@ -49,6 +60,7 @@ export class SchedulerCache {
   removePod(key: string): void {
     const n = this.podNode.get(key);
     if (n === undefined) return;
+    if (hasPodAffinity(this.podObjects.get(key)!)) this.affinityList = undefined;
     this.nodes.get(n)?.removePod(key);
     this.podNode.delete(key);
     this.podObjects.delete(key);

@@ -15,6 +15,9 @@ export interface CycleState {
   spreadSelectors: Record<string, string>[];
   /** every node of the cluster, not only the ones scanned this cycle */
   nodes?: readonly NodeInfo[];
+  /** the nodes holding pods with pod (anti-)affinity, when the caller keeps that list
+   * (kube-scheduler's HavePodsWithAffinityList); undefined means look at every node */
+  nodesWithAffinity?: readonly NodeInfo[];
   /** namespace labels, for pod affinity terms with a namespaceSelector */
   namespaceLabels?: NamespaceLabels;
   /** what PreFilter hooks computed for this cycle, by plugin name */

@@ -40,7 +40,8 @@ function compute(state: CycleState, nodes: readonly NodeInfo[]): PreFilterState 
   const antiAffinity = requiredAntiAffinityTerms(pod).map((t) => compileTerm(t, pod));
   const s: PreFilterState = { affinity, antiAffinity, affinityCounts: new Map(), antiAffinityCounts: new Map(), existingAntiAffinityCounts: new Map() };
   const ownTerms = affinity.length > 0 || antiAffinity.length > 0;
-  for (const node of nodes) {
+  // Without terms of its own, only pods with anti-affinity can keep the pod out.
+  for (const node of ownTerms ? nodes : (state.nodesWithAffinity ?? nodes)) {
     if (node.pods.size === 0 || (!ownTerms && node.podsWithRequiredAntiAffinity.size === 0)) continue;
     const labels = node.node.metadata.labels ?? {};
     // Existing pods' required anti-affinity against the incoming pod.
@@ -122,7 +123,7 @@ export const InterPodAffinity: FilterPlugin & ScorePlugin = {
     const prefAnti = pod.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
     const ownPreferred = pref.length > 0 || prefAnti.length > 0;
     const scores = new Map<string, number>();
-    for (const node of state.nodes ?? []) {
+    for (const node of ownPreferred ? (state.nodes ?? []) : (state.nodesWithAffinity ?? state.nodes ?? [])) {
       const pods = ownPreferred ? node.pods : node.podsWithAffinity;
       if (pods.size === 0) continue;
       const labels = node.node.metadata.labels ?? {};

@@ -99,6 +99,8 @@ function cheaper(a: readonly Victim[], b: readonly Victim[]): boolean {
  * its preFilter data is recomputed for each trial.
  */
 export function findPreemption(state: CycleState, filters: readonly FilterPlugin[], nodes: readonly NodeInfo[]): PreemptionOutcome {
+  // trials swap a node for a copy without victims: every node must be looked at
+  state.nodesWithAffinity = undefined;
   const diagnosis = new Map<string, number>();
   const note = (r: string) => diagnosis.set(r, (diagnosis.get(r) ?? 0) + 1);
   state.preFilter = undefined;

@@ -181,7 +181,7 @@ export class SchedulerRuntime {
     if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp || !this.responsible(pod) || this.cache.isAssumedOrBound(key)) return;
     let result: ReturnType<Scheduler['schedule']>;
     try {
-      result = this.algorithm.schedule(pod, this.cache.nodeInfos(), this.spreadSelectors(pod), this.namespaceLabels);
+      result = this.algorithm.schedule(pod, this.cache.nodeInfos(), this.spreadSelectors(pod), this.namespaceLabels, this.cache.nodesWithAffinity());
     } catch (err) {
       // A pod the plugins cannot read (e.g. a malformed quantity) is parked, never fatal to the loop.
       log.error('Error scheduling pod', err, { pod: key });

@@ -55,9 +55,9 @@ export class Scheduler {
   ) {}
 
   /** The chosen node, or a FitError listing why each node was rejected. */
-  schedule(pod: Pod, nodes: readonly NodeInfo[], spreadSelectors: Record<string, string>[] = [], namespaceLabels?: NamespaceLabels): NodeInfo | FitError {
+  schedule(pod: Pod, nodes: readonly NodeInfo[], spreadSelectors: Record<string, string>[] = [], namespaceLabels?: NamespaceLabels, nodesWithAffinity?: readonly NodeInfo[]): NodeInfo | FitError {
     if (nodes.length === 0) return new FitError(0, new Map());
-    const state: CycleState = { pod, requests: podRequests(pod), spreadSelectors, nodes, namespaceLabels };
+    const state: CycleState = { pod, requests: podRequests(pod), spreadSelectors, nodes, namespaceLabels, nodesWithAffinity };
     for (const f of this.profile.filters) f.preFilter?.(state, nodes);
     const want = numFeasibleNodesToFind(nodes.length, this.profile.percentageOfNodesToScore);
     const feasible: NodeInfo[] = [];

@@ -106,6 +106,7 @@ describeE2E('scheduler: affinity, event aggregation and preemption through kubep
     expect((await ok(['get', 'priorityclass', '-o', 'name'])).split('\n')).toEqual(expect.arrayContaining(['priorityclass.scheduling.k8s.io/system-cluster-critical', 'priorityclass.scheduling.k8s.io/system-node-critical']));
     await ok(['create', 'priorityclass', 'low', '--value=10']);
     await ok(['create', 'priorityclass', 'high', '--value=1000']);
+    expect((await ok(['get', 'priorityclass', 'high'])).split('\n')[1]).toMatch(/^high\s+1000\s+false\s+\S+\s+PreemptLowerPriority$/);
     const refused = await kubectl(['apply', '-f', '-'], JSON.stringify(pod('typo', {}, { priorityClassName: 'hihg' })));
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('no PriorityClass with name hihg was found');

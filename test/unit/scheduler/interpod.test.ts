@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Node, Pod, PodAffinityTerm } from '../../../src/api/types.js';
 import { NodeInfo } from '../../../src/scheduler/node-info.js';
 import { FitError, Scheduler } from '../../../src/scheduler/schedule.js';
+import { SchedulerCache } from '../../../src/scheduler/cache.js';
 
 // Pod affinity / anti-affinity and explicit topology spread constraints, as kube-scheduler's
 // InterPodAffinity and PodTopologySpread plugins decide them.
@@ -101,6 +102,24 @@ describe('InterPodAffinity filter', () => {
       p.spec.affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['primary', 'replica'] }] }, topologyKey: HOST }] } };
     });
     expect(new Scheduler(undefined, fixed).schedule(web, [a, b])).toBe(b);
+  });
+});
+
+describe('InterPodAffinity through the scheduler cache', () => {
+  it('the cache lists the nodes with affinity pods, and the filter needs no other', () => {
+    const cache = new SchedulerCache();
+    for (const n of [node('a', 'z1'), node('b', 'z2')]) cache.upsertNode(n.node);
+    const loner = pod('loner', { app: 'loner' }, (p) => {
+      p.spec.nodeName = 'a';
+      p.spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ app: 'noisy' }, HOST)] } };
+    });
+    expect(cache.nodesWithAffinity()).toEqual([]);
+    cache.addPod('default/loner', loner);
+    expect(cache.nodesWithAffinity().map((n) => n.name)).toEqual(['a']);
+    const s = new Scheduler(undefined, fixed);
+    for (let i = 0; i < 4; i++) expect((s.schedule(pod('n', { app: 'noisy' }), cache.nodeInfos(), [], undefined, cache.nodesWithAffinity()) as NodeInfo).name).toBe('b');
+    cache.removePod('default/loner');
+    expect(cache.nodesWithAffinity()).toEqual([]);
   });
 });
 
