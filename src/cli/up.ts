@@ -9,6 +9,7 @@ import { bindFlag } from './bind.js';
 import { apiserverFlags, serverConfig, startServer } from './apiserver.js';
 import { join } from 'node:path';
 import { logger } from '../observability/log.js';
+import { StatusCollector } from '../observability/status-collector.js';
 
 const log = logger('up');
 
@@ -18,7 +19,7 @@ interface Part {
 }
 
 
-async function startDns(opts: Options, kubeconfig: string): Promise<Part | undefined> {
+async function startDns(opts: Options, kubeconfig: string, status: StatusCollector): Promise<Part | undefined> {
   const bind = bindFlag(opts, 'dns-bind', false);
   if (!bind) return undefined;
   const { parseConfig } = await import('../dns/config.js');
@@ -30,6 +31,8 @@ async function startDns(opts: Options, kubeconfig: string): Promise<Part | undef
   const conn = connect({ kubeconfig, component: 'kubeplane-dns' });
   // No health/ready/metrics listeners: their CoreDNS ports would collide with other parts.
   const dns = new ClusterDns({ config, informers: conn.informers, bind, healthAddr: '', readyAddr: '', metricsAddr: '' });
+  status.useInformers(conn.informers);
+  status.attachDns(dns);
   await dns.start();
   log.info('Cluster DNS serving', { address: `${bind.host}:${bind.port}`, zone: opts.string('cluster-domain') });
   return {
@@ -89,7 +92,7 @@ async function startControlPlane(opts: Options, kubeconfig: string): Promise<Par
   return parts;
 }
 
-async function startIngress(opts: Options, kubeconfig: string): Promise<Part | undefined> {
+async function startIngress(opts: Options, kubeconfig: string, status: StatusCollector): Promise<Part | undefined> {
   const httpBind = bindFlag(opts, 'http-bind', false);
   const httpsBind = bindFlag(opts, 'https-bind', false);
   if (!httpBind && !httpsBind) return undefined;
@@ -124,6 +127,8 @@ async function startIngress(opts: Options, kubeconfig: string): Promise<Part | u
     events: eventSink(new EventRecorder(conn.client, 'kubeplane-ingress')),
     publishAddresses: [/^[0-9.:]+$/.test(address) ? { ip: address } : { hostname: address }],
   });
+  status.useInformers(conn.informers);
+  status.attachIngress(controller);
   await controller.start();
   log.info('Ingress controller serving', { http: controller.httpPort, https: controller.httpsPort });
   return {
@@ -146,6 +151,7 @@ export const command: Command = {
     { name: 'upstream', type: 'list', help: 'resolvers (HOST[:PORT]) for names outside the cluster zone (default: /etc/resolv.conf)' },
     { name: 'http-bind', type: 'string', default: '127.0.0.1:8080', help: 'address of the ingress controller\'s HTTP listener ("off" disables it)' },
     { name: 'https-bind', type: 'string', default: '127.0.0.1:8443', help: 'address of the ingress controller\'s HTTPS listener ("off" disables it)' },
+    { name: 'status-bind', type: 'string', default: '127.0.0.1:10249', help: 'address of the status page (/, /status, /status.json) ("off" disables it)' },
     { name: 'cluster-cidr', type: 'string', default: '10.244.0.0/16', help: 'pod network; each node gets a /24 of it' },
     { name: 'nodes', type: 'int', default: 1, help: 'simulated nodes to register (pods on them are marked Running and Ready, like kwok)' },
     { name: 'pods', type: 'string', default: 'simulated', help: 'how bound pods run: simulated (marked Running, like kwok) or netns (root: network namespaces and real processes)' },
@@ -158,7 +164,7 @@ export const command: Command = {
   async run(opts) {
     const cfg = serverConfig(opts);
     // Validate before anything starts.
-    for (const f of ['dns-bind', 'http-bind', 'https-bind']) bindFlag(opts, f, false);
+    for (const f of ['dns-bind', 'http-bind', 'https-bind', 'status-bind']) bindFlag(opts, f, false);
     const podsMode = opts.string('pods');
     if (podsMode !== 'simulated' && podsMode !== 'netns') throw new UsageError(`invalid --pods "${podsMode}": want simulated or netns`);
     if (podsMode === 'netns') validateNetnsFlags(opts);
@@ -177,16 +183,30 @@ export const command: Command = {
     parts.push({ name: 'apiserver', stop: () => running.stop() });
     try {
       parts.push(...(await startControlPlane(opts, running.kubeconfigPath)));
-      const dns = await startDns(opts, running.kubeconfigPath);
+      const status = new StatusCollector({ node: 'kubeplane-up' });
+      status.component('dns', false);
+      status.component('ingress', false);
+      const dns = await startDns(opts, running.kubeconfigPath, status);
       if (dns) parts.push(dns);
-      const ingress = await startIngress(opts, running.kubeconfigPath);
+      const ingress = await startIngress(opts, running.kubeconfigPath, status);
       if (ingress) parts.push(ingress);
+      const statusBind = bindFlag(opts, 'status-bind', false);
+      if (statusBind) {
+        const { serveStatus } = await import('../observability/status-server.js');
+        // A taken status port is not worth refusing to run a cluster over.
+        try {
+          const server = await serveStatus(status, statusBind);
+          parts.push({ name: 'status', stop: () => server.close() });
+        } catch (err) {
+          log.error('Status page not served', err, { address: opts.string('status-bind') });
+        }
+      }
     } catch (err) {
       await stopAll();
       throw err;
     }
     const serving = [`API server on ${running.url}`];
-    for (const [flag, what] of [['dns-bind', 'cluster DNS'], ['http-bind', 'ingress HTTP'], ['https-bind', 'ingress HTTPS']] as const)
+    for (const [flag, what] of [['dns-bind', 'cluster DNS'], ['http-bind', 'ingress HTTP'], ['https-bind', 'ingress HTTPS'], ['status-bind', 'status page']] as const)
       if (bindFlag(opts, flag, false)) serving.push(`${what} on ${opts.string(flag)}`);
     process.stdout.write(
       `kubeplane is up: ${serving.join(', ')}\n\n` +
