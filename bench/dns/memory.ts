@@ -105,11 +105,13 @@ function treeRss(pid: number): number {
   return kb * 1024;
 }
 
-async function waitAnswer(port: number): Promise<void> {
+/** Waits for svc-N's A record: its address from the objects file, or any address (API-allocated). */
+async function waitAnswer(port: number, svc = 1, anyAddress = false): Promise<void> {
+  const want = `10.96.${svc >> 8}.${svc & 255}`;
   for (let i = 0; i < 600; i++) {
     try {
-      const out = execFileSync('dig', ['@127.0.0.1', '-p', String(port), '+short', '+time=1', '+tries=1', 'svc-1.ns1.svc.cluster.local', 'A'], { encoding: 'utf8' });
-      if (out.trim() === '10.96.0.1') return;
+      const out = execFileSync('dig', ['@127.0.0.1', '-p', String(port), '+short', '+time=1', '+tries=1', `svc-${svc}.ns${svc % NAMESPACES}.svc.cluster.local`, 'A'], { encoding: 'utf8' });
+      if (out.trim() === want || (anyAddress && /^\d+\.\d+\.\d+\.\d+$/.test(out.trim()))) return;
     } catch {
       // not up yet
     }
@@ -137,11 +139,50 @@ async function inProcess(mode: string, file: string, queries: string): Promise<{
   return { synced, loaded };
 }
 
-async function command(file: string, queries: string, workers: number): Promise<number> {
+/** The objects served by a real `kubeplane apiserver` (HTTP on loopback), as a cluster's informers see them. */
+async function apiServer(dir: string, file: string): Promise<string> {
   const port = await freePort();
-  const c = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'dns', '--objects', file, '--dns-bind', `127.0.0.1:${port}`, '--upstream', '127.0.0.1:9', '--workers', String(workers), '--health-bind', 'off', '--ready-bind', 'off', '--metrics-bind', 'off'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const c = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'apiserver', '--insecure-serving', '--anonymous-auth', '--bind-address', '127.0.0.1', '--secure-port', String(port), '--data-dir', join(dir, 'api')], { stdio: ['ignore', 'ignore', 'ignore'] });
   children.push(c);
-  await waitAnswer(port);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      if (i > 600) throw new Error('apiserver never became ready');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const items = (JSON.parse(readFileSync(file, 'utf8')) as { items: { kind: string; metadata: { namespace?: string } }[] }).items;
+  const path = (o: { kind: string; metadata: { namespace?: string } }): string =>
+    o.kind === 'Namespace' ? '/api/v1/namespaces' : o.kind === 'Service' ? `/api/v1/namespaces/${o.metadata.namespace}/services` : `/apis/discovery.k8s.io/v1/namespaces/${o.metadata.namespace}/endpointslices`;
+  const post = async (o: { kind: string; metadata: { namespace?: string } }): Promise<void> => {
+    const { resourceVersion: _rv, uid: _uid, ...metadata } = o.metadata as Record<string, unknown>;
+    const body: Record<string, unknown> = { ...o, metadata };
+    // The server allocates cluster IPs (10.96.0.1 is the kubernetes Service's).
+    if (o.kind === 'Service') {
+      const { clusterIP: _ip, clusterIPs: _ips, ...spec } = (o as unknown as { spec: Record<string, unknown> }).spec;
+      body.spec = spec;
+    }
+    const res = await fetch(url + path(o), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`create ${o.kind}: ${res.status} ${await res.text()}`);
+  };
+  for (const o of items.filter((x) => x.kind === 'Namespace')) await post(o);
+  const rest = items.filter((x) => x.kind !== 'Namespace');
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < rest.length) await post(rest[next++]!);
+  }));
+  return url;
+}
+
+async function command(file: string, queries: string, workers: number, master?: string): Promise<number> {
+  const port = await freePort();
+  const source = master ? ['--master', master] : ['--objects', file];
+  const c = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'dns', ...source, '--dns-bind', `127.0.0.1:${port}`, '--upstream', '127.0.0.1:9', '--workers', String(workers), '--health-bind', 'off', '--ready-bind', 'off', '--metrics-bind', 'off'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  children.push(c);
+  await waitAnswer(port, 1, master !== undefined);
+  await waitAnswer(port, SERVICES - 1, master !== undefined);
   load(port, queries);
   const rss = treeRss(c.pid!);
   c.kill('SIGTERM');
@@ -165,13 +206,16 @@ async function main(): Promise<void> {
     }
     const one = await command(file, queries, 1);
     const two = await command(file, queries, 2);
+    const master = await apiServer(dir, file);
+    const apiOne = await command(file, queries, 1, master);
     const formula = 54 + (SERVICES + SERVICES * EPS_PER_SVC) / 1000;
     console.log(`cluster DNS memory: ${SERVICES} Services, ${SERVICES} EndpointSlices (${SERVICES * EPS_PER_SVC} endpoints), API-shaped objects (${mb(readFileSync(file).length)} MB as JSON)`);
     console.log('what'.padEnd(34) + 'heap MB after sync'.padEnd(20) + 'RSS MB after sync'.padEnd(20) + 'RSS MB after 4 s dnsperf');
     for (const [what, heap, rss, loaded] of rows) console.log(what.padEnd(34) + heap.padEnd(20) + rss.padEnd(20) + loaded);
     console.log(`kubeplane dns --workers 1: RSS ${mb(one)} MB after load`);
     console.log(`kubeplane dns --workers 2: RSS ${mb(two)} MB after load (primary + 2 workers, each worker a full copy)`);
-    console.log(`CoreDNS formula (pods + services)/1000 + 54 MB, endpoints counted as pods: ${formula.toFixed(0)} MB; ratio kubeplane --workers 1 / formula: ${(one / 1048576 / formula).toFixed(2)}`);
+    console.log(`kubeplane dns --workers 1 on a kubeplane apiserver (list + watch, pages of 500): RSS ${mb(apiOne)} MB after load`);
+    console.log(`CoreDNS formula (pods + services)/1000 + 54 MB, endpoints counted as pods: ${formula.toFixed(0)} MB; ratio to it: --objects ${(one / 1048576 / formula).toFixed(2)}, API ${(apiOne / 1048576 / formula).toFixed(2)}`);
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
