@@ -1,5 +1,5 @@
 // One IP family's sync loop: trackers -> model -> render -> runner, at a bounded rate.
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EndpointSlice, Node, Service } from '../api/types.js';
 import { logger } from '../observability/log.js';
@@ -12,11 +12,11 @@ import { EndpointsChangeTracker, ServiceChangeTracker } from './model/change-tra
 import { nodeTopology } from './model/snapshot.js';
 import { categorizeEndpoints } from './model/topology.js';
 import type { EndpointInfo, EndpointsMap, Family, NodeTopology, ServicePortInfo, ServicePortMap } from './model/types.js';
-import { emptyNftState, mergeFragments, renderServicePortFragment, type NftFragment, type NftState } from './nftables/render.js';
+import { emptyNftState, mergeFragments, renderServicePortFragment, TABLE, type NftFragment, type NftState } from './nftables/render.js';
 import { unlinkSync } from 'node:fs';
 import { iptablesConfig, nftablesConfig } from './render.js';
 import type { IptablesRunner } from './runner/iptables.js';
-import { nftTransaction, nftTransactionLines, type NftablesRunner } from './runner/nftables.js';
+import { nftBaseLines, nftTransaction, nftTransactionLines, type NftablesRunner } from './runner/nftables.js';
 
 const log = logger('proxier');
 
@@ -177,17 +177,20 @@ export class Proxier {
     return renderServicePortFragment(p.svc, { endpoints: new Map(p.eps ? [[p.svc.key, p.eps]] : []), node: this.programmedNode ?? this.node }, ncfg);
   }
 
+  private portInputs(key: string, f: NftFragment): ProgrammedPort {
+    return { svc: this.services.get(key)!, eps: this.endpoints.get(key), counts: fragmentCounts(f), chains: [...f.chains.keys()] };
+  }
+
   private programPort(key: string, f: NftFragment): void {
     const old = this.programmed.get(key);
     if (old) this.addCounts(old.counts, -1);
-    const svc = this.services.get(key);
-    if (!svc) {
+    if (!this.services.has(key)) {
       this.programmed.delete(key);
       return;
     }
-    const counts = fragmentCounts(f);
-    this.programmed.set(key, { svc, eps: this.endpoints.get(key), counts });
-    this.addCounts(counts, 1);
+    const p = this.portInputs(key, f);
+    this.programmed.set(key, p);
+    this.addCounts(p.counts, 1);
   }
 
   private addCounts(c: PortCounts, sign: 1 | -1): void {
@@ -201,44 +204,67 @@ export class Proxier {
     const ncfg = nftablesConfig(this.cfg, this.family);
     const input = { endpoints: this.endpoints, node: this.node };
     if (full || !this.nftProgrammed) {
-      // What we believe the kernel holds now; a periodic full resync reconciles against it
-      // when the kernel's chain list still matches, instead of rewriting every chain.
-      const mirror = this.nftProgrammed ? emptyNftState(ncfg) : undefined;
-      const state = emptyNftState(ncfg);
-      const sameNode = this.programmedNode === this.node;
-      const keys = [...this.services.keys()].sort();
-      const fragments: NftFragment[] = [];
-      for (const key of keys) {
-        const svc = this.services.get(key)!;
-        const f = renderServicePortFragment(svc, input, ncfg);
-        fragments.push(f);
-        mergeFragments(state, [f]);
-        const old = this.programmed.get(key);
-        // Unchanged inputs render the same fragment: no second render for the mirror.
-        if (mirror && old) mergeFragments(mirror, [sameNode && old.svc === svc && old.eps === this.endpoints.get(key) ? f : this.renderProgrammed(old, ncfg)]);
-      }
-      if (mirror) for (const [key, old] of this.programmed) if (!this.services.has(key)) mergeFragments(mirror, [this.renderProgrammed(old, ncfg)]);
-      let prev: NftState | undefined;
       const existing = (await nft.chains()) ?? [];
-      if (mirror && sameSet(existing, [...mirror.baseChains, ...mirror.chains.keys()])) prev = mirror;
-      else if (this.first && this.deps.stateFile) {
-        // After a restart, what we programmed last time is still in the kernel: diff against it
-        // (when the kernel still matches it) instead of rewriting every chain.
-        const saved = loadNftState(this.deps.stateFile);
-        if (saved && sameSet(existing, [...saved.baseChains, ...saved.chains.keys()]) && saved.base.join('\n') === state.base.join('\n')) prev = saved;
-      }
-      // Streamed: at 10,000 services the full transaction is ~30 MB of text.
-      this.lastOps = await nft.applyLines(nftTransactionLines(prev, state, existing), () => nftTransaction(prev, state, existing));
+      const base = emptyNftState(ncfg);
+      const keys = [...this.services.keys()].sort();
+      const programmedChains = (): string[] => [...base.baseChains, ...[...this.programmed.values()].flatMap((p) => p.chains)];
+      // Per service port, what the kernel is believed to hold: the programmed inputs re-rendered
+      // (or the new fragment itself when the inputs did not change).
+      const useMirror = this.nftProgrammed && sameSet(existing, programmedChains());
+      const saved = !useMirror && this.first && this.deps.stateFile ? loadNftState(this.deps.stateFile) : undefined;
+      const useSaved = saved !== undefined && sameSet(existing, [...saved.baseChains, ...saved.chains.keys()]) && saved.base.join('\n') === base.base.join('\n');
+      const sameNode = this.programmedNode === this.node;
+      let next = new Map<string, ProgrammedPort>();
+      // One generator, run once to stream the transaction to nft and again only to quote a
+      // failing line or keep the payload: each port's fragment is rendered, sent and dropped,
+      // so the whole ruleset is never held (at 10,000 services it is ~50 MB of text).
+      const lines = (): Generator<string> => {
+        next = new Map();
+        const self = this;
+        return (function* (): Generator<string> {
+          if (useSaved) {
+            // After a restart: diff against what we programmed last time, still in the kernel.
+            const state = mergeFragments(emptyNftState(ncfg), keys.map((key) => renderServicePortFragment(self.services.get(key)!, input, ncfg)));
+            for (const key of keys) next.set(key, self.portInputs(key, renderServicePortFragment(self.services.get(key)!, input, ncfg)));
+            yield* nftTransactionLines(saved, state, existing);
+            return;
+          }
+          if (!useMirror) yield* nftBaseLines(base);
+          const known = new Set(base.baseChains);
+          for (const key of keys) {
+            const f = renderServicePortFragment(self.services.get(key)!, input, ncfg);
+            next.set(key, self.portInputs(key, f));
+            for (const name of f.chains.keys()) known.add(name);
+            const old = useMirror ? self.programmed.get(key) : undefined;
+            const oldF = old ? (sameNode && old.svc === self.services.get(key) && old.eps === self.endpoints.get(key) ? f : self.renderProgrammed(old, ncfg)) : undefined;
+            yield* nftTransactionLines(fragmentState(base.family, oldF), fragmentState(base.family, f));
+          }
+          if (useMirror) {
+            for (const [key, old] of self.programmed) if (!self.services.has(key)) yield* nftTransactionLines(fragmentState(base.family, self.renderProgrammed(old, ncfg)), fragmentState(base.family, undefined));
+          } else {
+            // Chains the kernel has that nothing renders any more (a restart, someone else's edit).
+            const stale = existing.filter((c) => !known.has(c));
+            for (const c of stale) yield `flush chain ${base.family} ${TABLE} ${c}`;
+            for (const c of stale) yield `delete chain ${base.family} ${TABLE} ${c}`;
+          }
+        })();
+      };
+      this.lastOps = await nft.applyLines(lines(), () => [...lines()].join('\n') + '\n');
+      const changedPorts = !useMirror || this.lastOps > 0;
       this.programmed.clear();
       this.programmedNode = this.node;
       this.nftCounts = { objects: 0, noLocalInternal: 0, noLocalExternal: 0 };
-      keys.forEach((key, i) => this.programPort(key, fragments[i]!));
+      for (const [key, p] of next) {
+        this.programmed.set(key, p);
+        this.addCounts(p.counts, 1);
+      }
       this.fragmentKeysBySvc.clear();
       for (const [svcKey, ports] of this.svcTracker.portKeysByService) this.fragmentKeysBySvc.set(svcKey, ports);
       this.first = false;
       this.nftProgrammed = true;
-      this.lastPayload = this.deps.keepPayload ? nftTransaction(prev, state, existing) : '';
-      this.saveState(state);
+      this.lastPayload = this.deps.keepPayload ? [...lines()].join('\n') + (this.lastOps ? '\n' : '') : '';
+      // A periodic resync that changed nothing leaves the saved mirror as it is.
+      if (changedPorts || !this.stateFileFresh) this.saveState();
     } else {
       // Only the changed Services' ports are re-rendered and diffed: cost follows the change, not the cluster.
       const oldFrags: NftFragment[] = [];
@@ -291,11 +317,13 @@ export class Proxier {
   }
 
   /** Writes the nftables mirror for the next start (full syncs and shutdown). */
-  saveState(programmedState?: NftState): void {
+  saveState(): void {
     if (!this.deps.stateFile || !this.deps.nftables || !this.lastSyncOKOrFirst()) return;
     const ncfg = nftablesConfig(this.cfg, this.family);
-    const state = programmedState ?? mergeFragments(emptyNftState(ncfg), [...this.programmed.values()].map((p) => this.renderProgrammed(p, ncfg)));
-    saveNftState(this.deps.stateFile, state);
+    // Written one fragment at a time (JSON lines), like the transaction: never the whole ruleset in memory.
+    saveNftState(this.deps.stateFile, emptyNftState(ncfg), (function* (self: Proxier) {
+      for (const p of self.programmed.values()) yield self.renderProgrammed(p, ncfg);
+    })(this));
     this.stateFileFresh = true;
   }
 
@@ -349,6 +377,13 @@ interface ProgrammedPort {
   svc: ServicePortInfo;
   eps: EndpointInfo[] | undefined;
   counts: PortCounts;
+  /** names of the chains its fragment declares, to compare with the kernel's chain list */
+  chains: string[];
+}
+
+/** One fragment as a state with no base objects, for per-port transactions. */
+function fragmentState(family: 'ip' | 'ip6', f: NftFragment | undefined): NftState {
+  return { family, base: [], baseChains: [], chains: f?.chains ?? new Map(), sets: f?.sets ?? new Map(), elements: f?.elements ?? new Map(), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
 }
 
 const EMPTY_FRAGMENT: NftFragment = { chains: new Map(), sets: new Map(), elements: new Map(), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
@@ -367,36 +402,36 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function saveNftState(path: string, s: NftState): void {
+// Format: first line {family, base, baseChains}; then one line per service port fragment
+// {chains, sets, elements}. Loading merges the fragments back into one state.
+function saveNftState(path: string, base: NftState, fragments: Iterable<NftFragment>): void {
+  let fd: number | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    const json = JSON.stringify({ family: s.family, base: s.base, baseChains: s.baseChains, chains: [...s.chains], sets: [...s.sets], elements: [...s.elements].map(([k, v]) => [k, [...v]]) });
-    writeFileSync(path + '.tmp', json);
+    fd = openSync(path + '.tmp', 'w');
+    writeSync(fd, JSON.stringify({ family: base.family, base: base.base, baseChains: base.baseChains, elements: [...base.elements].map(([k, v]) => [k, [...v]]) }) + '\n');
+    for (const f of fragments) writeSync(fd, JSON.stringify({ chains: [...f.chains], sets: [...f.sets], elements: [...f.elements].map(([k, v]) => [k, [...v]]) }) + '\n');
+    closeSync(fd);
+    fd = undefined;
     renameSync(path + '.tmp', path);
   } catch (err) {
+    if (fd !== undefined) closeSync(fd);
     log.error('Failed to save nftables state', err, { path });
   }
 }
 
 function loadNftState(path: string): NftState | undefined {
+  type Elements = [string, [string, string][]][];
   try {
-    const j = JSON.parse(readFileSync(path, 'utf8')) as {
-      family: 'ip' | 'ip6';
-      base: string[];
-      baseChains: string[];
-      chains: [string, { rules: string[] }][];
-      sets: [string, string][];
-      elements: [string, [string, string][]][];
-    };
-    return {
-      family: j.family,
-      base: j.base,
-      baseChains: j.baseChains,
-      chains: new Map(j.chains),
-      sets: new Map(j.sets),
-      elements: new Map(j.elements.map(([k, v]) => [k, new Map(v)])),
-      counts: { noLocalInternal: 0, noLocalExternal: 0 },
-    };
+    const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+    const head = JSON.parse(lines[0]!) as { family: 'ip' | 'ip6'; base: string[]; baseChains: string[]; elements: Elements };
+    if (!Array.isArray(head.base) || !Array.isArray(head.baseChains) || !Array.isArray(head.elements)) return undefined;
+    const state: NftState = { family: head.family, base: head.base, baseChains: head.baseChains, chains: new Map(), sets: new Map(), elements: new Map(head.elements.map(([k, v]) => [k, new Map(v)])), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
+    const fragments = lines.slice(1).map((l) => {
+      const j = JSON.parse(l) as { chains: [string, { rules: string[] }][]; sets: [string, string][]; elements: Elements };
+      return { chains: new Map(j.chains), sets: new Map(j.sets), elements: new Map(j.elements.map(([k, v]) => [k, new Map(v)])), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
+    });
+    return mergeFragments(state, fragments);
   } catch {
     return undefined;
   }

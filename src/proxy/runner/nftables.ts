@@ -21,6 +21,16 @@ export function nftTransaction(prev: NftState | undefined, cur: NftState, existi
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
+/** What only a full transaction writes: table, sets, maps and base chains, all flushed and refilled. */
+export function* nftBaseLines(cur: NftState): Generator<string> {
+  const p = `${cur.family} ${TABLE}`;
+  yield* cur.base.filter((l) => !l.startsWith('add rule '));
+  for (const c of cur.baseChains) yield `flush chain ${p} ${c}`;
+  for (const m of [...MAPS, 'cluster-ips', 'nodeport-ips']) yield `flush ${m === 'cluster-ips' || m === 'nodeport-ips' ? 'set' : 'map'} ${p} ${m}`;
+  yield* cur.base.filter((l) => l.startsWith('add rule '));
+  for (const [set, elems] of cur.elements) for (const text of elems.values()) yield `add element ${p} ${set} { ${text} }`;
+}
+
 /** The same transaction, one line at a time: a full sync at 10,000 services is ~30 MB of text, never held whole. */
 export function* nftTransactionLines(prev: NftState | undefined, cur: NftState, existingChains: readonly string[] = []): Generator<string> {
   const p = `${cur.family} ${TABLE}`;
