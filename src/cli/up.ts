@@ -55,6 +55,19 @@ function validateNetnsFlags(opts: Options): void {
   if (2 ** (32 - Number(m[5])) - 12 < opts.int('nodes')) throw new UsageError(`--netns-node-cidr ${cidr} is too small for ${opts.int('nodes')} nodes`);
   const mode = opts.string('netns-proxy-mode');
   if (mode !== 'iptables' && mode !== 'nftables') throw new UsageError(`invalid --netns-proxy-mode "${mode}": want iptables or nftables`);
+  imageCommands(opts.list('image-command'));
+}
+
+/** --image-command values: IMAGE=COMMAND WORDS -> { IMAGE: [COMMAND, WORDS] } */
+function imageCommands(values: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    const words = i > 0 ? v.slice(i + 1).trim().split(/\s+/).filter(Boolean) : [];
+    if (i <= 0 || !words.length) throw new UsageError(`invalid --image-command "${v}": want IMAGE=COMMAND [ARGS...]`);
+    out[v.slice(0, i).trim()] = words;
+  }
+  return out;
 }
 
 async function startControlPlane(opts: Options, kubeconfig: string): Promise<Part[]> {
@@ -82,6 +95,7 @@ async function startControlPlane(opts: Options, kubeconfig: string): Promise<Par
       dataPlane: opts.bool('netns-data-plane')
         ? { kubeconfig, clusterCIDR: opts.string('cluster-cidr'), proxyMode: opts.string('netns-proxy-mode') as 'iptables' | 'nftables', upstream }
         : undefined,
+      imageCommands: imageCommands(opts.list('image-command')),
     });
     parts.push({ name: 'nodes', stop: () => nodes.stop() });
   } else if (n > 0) {
@@ -160,6 +174,7 @@ export const command: Command = {
     { name: 'netns-state-dir', type: 'string', help: '(--pods=netns) container logs, API relay socket, proxy state (default <data-dir>/netns)' },
     { name: 'netns-data-plane', type: 'bool', default: true, help: '(--pods=netns) run `kubeplane node` (Service proxy and DNS on :53) in every node namespace' },
     { name: 'netns-proxy-mode', type: 'string', default: 'iptables', help: '(--pods=netns) proxy mode of the node data plane: iptables or nftables' },
+    { name: 'image-command', type: 'list', default: '', help: '(--pods=netns) IMAGE=COMMAND: containers of this image (repository, no tag) run COMMAND (words split on spaces) as its ENTRYPOINT, their args after it; repeatable' },
   ],
   async run(opts) {
     const cfg = serverConfig(opts);

@@ -24,6 +24,7 @@ import { logger } from '../../observability/log.js';
 import { NodeHelper } from './helper-client.js';
 import { Fabric, removeLeftovers, type NodeNet } from './network.js';
 import { PodSandbox } from './sandbox.js';
+import { podVolumes } from './volumes.js';
 
 const log = logger('netns-node');
 const nodesResource = resourceFor('', 'nodes')!;
@@ -57,6 +58,8 @@ export interface NetnsNodesOptions {
   namePrefix?: string;
   capacity?: Record<string, string>;
   dataPlane?: NetnsDataPlane;
+  /** image repository -> the local command standing in for its ENTRYPOINT (`up --image-command`) */
+  imageCommands?: Record<string, string[]>;
 }
 
 export interface RunningNetnsNodes {
@@ -250,6 +253,9 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
 
   async function createSandbox(key: string, pod: Pod, node: OurNode): Promise<PodRecord | undefined> {
     const logDir = join(opts.stateDir, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+    // Volumes and the service account first: a missing ConfigMap holds the pod (retried) as
+    // the kubelet holds it in ContainerCreating, before anything is allocated.
+    const vols = await podVolumes(client, pod, logDir, opts.client.ca);
     let podNs = node.net.ns;
     let podIP = node.net.ip;
     let host: number | undefined;
@@ -276,7 +282,13 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
       resolvConfFile = join(logDir, 'resolv.conf');
       writeFileSync(resolvConfFile, hostNetConf);
     }
-    const sandbox = new PodSandbox({ pod, podNs, podIP, hostIP: node.net.ip, helper: node.helper, logDir, resolvConf: resolvConfFile, onChange: () => queue.add(key) });
+    // In-cluster config: a hostNetwork pod reaches the API server through the node's relay (the
+    // `kubernetes` Service needs a proxy, which such a pod may be); others get no address here.
+    const apiServer = pod.spec.hostNetwork ? { host: apiURL.hostname.replace(/^\[|\]$/g, ''), port: apiURL.port || '443' } : undefined;
+    const sandbox = new PodSandbox({
+      pod, podNs, podIP, hostIP: node.net.ip, helper: node.helper, logDir, resolvConf: resolvConfFile, onChange: () => queue.add(key),
+      imageCommands: opts.imageCommands, volumes: vols.volumes, serviceAccountDir: vols.serviceAccountDir, apiServer,
+    });
     const rec: PodRecord = { uid: pod.metadata.uid!, node, sandbox, podNs, host, ownNs };
     records.set(key, rec);
     sandbox.start();

@@ -25,11 +25,73 @@ export interface SandboxOptions {
   logDir: string;
   /** a file bind-mounted over /etc/resolv.conf for the containers (hostNetwork pods' ClusterFirstWithHostNet) */
   resolvConf?: string;
+  /** image repository (no tag or digest) -> the command that stands in for its ENTRYPOINT */
+  imageCommands?: Record<string, string[]>;
+  /** pod volume name -> the directory holding its files (ConfigMap volumes, written by the agent) */
+  volumes?: Record<string, string>;
+  /** the directory holding token, ca.crt and namespace, mounted at SERVICE_ACCOUNT_MOUNT */
+  serviceAccountDir?: string;
+  /** KUBERNETES_SERVICE_HOST/PORT as the kubelet sets them */
+  apiServer?: { host: string; port: string };
   /** called whenever something the pod's status shows changed */
   onChange: () => void;
 }
 
 type State = ContainerStatus['state'];
+
+export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** An image reference without its tag or digest: ghcr.io/x/y:1.0@sha256:.. -> ghcr.io/x/y. */
+export function imageRepository(image: string): string {
+  const noDigest = image.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/**
+ * The argv a container runs, with Kubernetes' rules: command replaces the image's ENTRYPOINT
+ * and args its CMD; an image mapped to a local command gives the ENTRYPOINT (there are no
+ * images here, so no CMD: a container of a mapped image without args runs the bare command).
+ */
+export function containerArgv(c: Container, imageCommands: Record<string, string[]> = {}): string[] {
+  if (c.command?.length) return [...c.command, ...(c.args ?? [])];
+  const entrypoint = c.image ? imageCommands[imageRepository(c.image)] : undefined;
+  if (entrypoint) return [...entrypoint, ...(c.args ?? [])];
+  return [...(c.args ?? [])];
+}
+
+interface VolumeMount {
+  name: string;
+  mountPath: string;
+  subPath?: string;
+}
+
+export interface BindMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** The container's bind mounts: resolv.conf, its ConfigMap volumeMounts, the service account. */
+export function containerMounts(c: Container, o: Pick<SandboxOptions, 'resolvConf' | 'volumes' | 'serviceAccountDir'>): BindMount[] {
+  const mounts: BindMount[] = [];
+  if (o.resolvConf) mounts.push({ source: o.resolvConf, target: '/etc/resolv.conf', readOnly: false });
+  for (const m of (c as Container & { volumeMounts?: VolumeMount[] }).volumeMounts ?? []) {
+    const dir = o.volumes?.[m.name];
+    // hostPath volumes are the same path inside: nothing to mount.
+    if (dir) mounts.push({ source: m.subPath ? join(dir, m.subPath) : dir, target: m.mountPath, readOnly: true });
+  }
+  if (o.serviceAccountDir && !mounts.some((m) => m.target === SERVICE_ACCOUNT_MOUNT)) mounts.push({ source: o.serviceAccountDir, target: SERVICE_ACCOUNT_MOUNT, readOnly: true });
+  return mounts;
+}
+
+// Runs in the container's own mount namespace (`ip netns exec` makes one, slave to the
+// host's): each mount point is made if missing (an empty directory), the source bound over
+// it, read-only where asked; then the program is exec'd, keeping the pid.
+const MOUNT_SCRIPT =
+  'while [ "$1" != -- ]; do if [ ! -e "$2" ]; then mkdir -p "$2" || exit 1; fi; mount --bind "$1" "$2" || exit 1; ' +
+  'if [ "$3" = ro ]; then mount -o remount,bind,ro "$2" || exit 1; fi; shift 3; done; shift; exec "$@"';
 
 /** The value of an env var's fieldRef, for the fields a pod can know about itself. */
 function fieldRef(path: string, o: SandboxOptions): string | undefined {
@@ -66,6 +128,11 @@ export function containerEnv(c: Container, o: SandboxOptions): Record<string, st
   // A hostNetwork pod shares the node's UTS namespace on a kubelet host: its hostname is the node's.
   const hostname = (o.pod.spec.hostNetwork ? o.pod.spec.nodeName : o.pod.metadata.name) ?? '';
   const env: Record<string, string> = { PATH: `${DEFAULT_PATH}:${dirname(process.execPath)}`, HOSTNAME: hostname, HOME: '/root' };
+  if (o.apiServer) {
+    env.KUBERNETES_SERVICE_HOST = o.apiServer.host;
+    env.KUBERNETES_SERVICE_PORT = o.apiServer.port;
+    env.KUBERNETES_SERVICE_PORT_HTTPS = o.apiServer.port;
+  }
   for (const e of c.env ?? []) {
     if (e.value !== undefined) env[e.name] = expandVars(e.value, env);
     else {
@@ -104,15 +171,16 @@ class ContainerRun {
   start(): void {
     const o = this.sb.opts;
     const env = containerEnv(this.spec, o);
-    let argv = [...(this.spec.command ?? []), ...(this.spec.args ?? [])].map((a) => expandVars(a, env));
+    let argv = containerArgv(this.spec, o.imageCommands).map((a) => expandVars(a, env));
     if (!argv.length) {
-      this.state = { waiting: { reason: 'CreateContainerError', message: 'container has no command or args (there are no images to take them from)' } };
+      this.state = { waiting: { reason: 'CreateContainerError', message: `container has no command or args and image "${this.spec.image ?? ''}" has no --image-command mapping (there are no images to take them from)` } };
       this.sb.opts.onChange();
       return;
     }
     // `ip netns exec` gives the process a mount namespace of its own (slave to the host's), so
     // this mount is the container's alone; sh execs the program, keeping the pid.
-    if (o.resolvConf) argv = ['/bin/sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', o.resolvConf, ...argv];
+    const mounts = containerMounts(this.spec, o);
+    if (mounts.length) argv = ['/bin/sh', '-c', MOUNT_SCRIPT, 'sh', ...mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']), '--', ...argv];
     const logPath = join(o.logDir, `${this.spec.name}.log`);
     mkdirSync(o.logDir, { recursive: true });
     const fd = openSync(logPath, 'a');
