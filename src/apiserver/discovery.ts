@@ -37,21 +37,35 @@ function subresourceFacts(info: ResourceInfo, sub: string): { responseKind: Grou
   return { responseKind: { group: info.group, version: info.version, kind: info.kind }, verbs: ['get'] };
 }
 
+// Create-only review resources the server answers without storing anything; they are not in
+// the storage table but kubectl (api-resources, auth can-i) and clients look them up here.
+function review(group: string, resource: string, kind: string): ResourceInfo {
+  return { group, version: 'v1', resource, singular: resource.replace(/s$/, ''), kind, listKind: '', namespaced: false, shortNames: [], categories: [], subresources: [], storagePrefix: '', tracksGeneration: false, verbs: ['create'] };
+}
+const REVIEWS: ResourceInfo[] = [
+  review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview'),
+  review('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview'),
+  review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview'),
+];
+/** Everything discovery lists: the stored resources and the review resources. */
+export const SERVED_RESOURCES: ResourceInfo[] = [...RESOURCES, ...REVIEWS];
+const SERVED = SERVED_RESOURCES;
+
 /** Groups in the order kube-apiserver lists them (preference order), core excluded. */
 function namedGroups(): string[] {
   const seen: string[] = [];
-  for (const info of RESOURCES) if (info.group !== '' && !seen.includes(info.group)) seen.push(info.group);
+  for (const info of SERVED) if (info.group !== '' && !seen.includes(info.group)) seen.push(info.group);
   return seen;
 }
 
 function versionsOf(group: string): string[] {
   const seen: string[] = [];
-  for (const info of RESOURCES) if (info.group === group && !seen.includes(info.version)) seen.push(info.version);
+  for (const info of SERVED) if (info.group === group && !seen.includes(info.version)) seen.push(info.version);
   return seen;
 }
 
 function resourcesOf(group: string, version: string): ResourceInfo[] {
-  return RESOURCES.filter((i) => i.group === group && i.version === version).sort((a, b) => a.resource.localeCompare(b.resource));
+  return SERVED.filter((i) => i.group === group && i.version === version).sort((a, b) => a.resource.localeCompare(b.resource));
 }
 
 function discoveryResource(info: ResourceInfo): Record<string, unknown> {
@@ -176,7 +190,7 @@ export function apiGroup(group: string): object | undefined {
 }
 
 export function isServedGroup(group: string): boolean {
-  return group !== '' && RESOURCES.some((i) => i.group === group);
+  return group !== '' && SERVED.some((i) => i.group === group);
 }
 
 /**

@@ -11,6 +11,7 @@ import { SelectorError, checkFieldSelector, parseFieldSelector, parseLabelSelect
 import { logger } from '../observability/log.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryContentType, negotiateDiscovery } from './discovery.js';
 import { openapiV3Document, openapiV3Root, validateFields } from './openapi/index.js';
+import { openapiV2Response } from './openapi/v2.js';
 import { encodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/index.js';
 import { ApplyConflictError, PatchError, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, serverSideApply } from './patch/index.js';
 import { toTable } from './table.js';
@@ -190,6 +191,17 @@ export class ApiServer {
         const list = apiResourceList(segs[1]!, segs[2]!);
         if (list) return sendJson(res, 200, list);
         throw pathNotFound();
+      }
+      if (path === '/openapi/v2' || path === '/openapi/v2/') {
+        const doc = openapiV2Response(req.headers.accept);
+        if (req.headers['if-none-match'] === doc.etag) {
+          res.writeHead(304, { ETag: doc.etag });
+          res.end();
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': doc.contentType, 'Content-Length': doc.body.length, ETag: doc.etag, 'Cache-Control': 'no-cache, private', Vary: 'Accept' });
+        res.end(req.method === 'HEAD' ? undefined : doc.body);
+        return;
       }
       if (path === '/openapi/v3' || path === '/openapi/v3/') return sendJson(res, 200, openapiV3Root());
       if (path.startsWith('/openapi/v3/')) {

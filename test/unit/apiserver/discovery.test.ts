@@ -9,6 +9,7 @@ import {
   apiVersions,
   negotiateDiscovery,
   storageVersionHash,
+  SERVED_RESOURCES,
 } from '../../../src/apiserver/discovery.js';
 import { RESOURCES } from '../../../src/api/resources.js';
 import { describeE2E } from '../../helpers/e2e.js';
@@ -77,7 +78,7 @@ describe('aggregatedDiscovery', () => {
     expect(deploy.shortNames).toEqual(['deploy']);
     expect(deploy.subresources).toContainEqual({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
     const total = doc.items.reduce((n: number, g: Json) => n + g.versions[0].resources.length, 0);
-    expect(total).toBe(RESOURCES.filter((r) => r.group !== '').length);
+    expect(total).toBe(SERVED_RESOURCES.filter((r) => r.group !== '').length);
   });
 });
 
@@ -144,7 +145,7 @@ describeE2E('kubectl api-resources against served discovery', { commands: ['kube
         expect(out.stderr).toBe('');
         expect(out.code).toBe(0);
         const rows = out.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
-        expect(rows).toHaveLength(RESOURCES.length);
+        expect(rows).toHaveLength(SERVED_RESOURCES.length);
         expect(rows).toContainEqual(['services', 'svc', 'v1', 'true', 'Service']);
         expect(rows).toContainEqual(['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
         expect(rows).toContainEqual(['endpointslices', 'discovery.k8s.io/v1', 'true', 'EndpointSlice']);
