@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { KubeObject } from '../api/types.js';
 import { resourceFor, type ResourceInfo } from '../api/resources.js';
-import { groupByResource, readObjectsFile } from '../api/objects-file.js';
+import { groupByResource, ObjectsFileReader } from '../api/objects-file.js';
+import { objectKey } from '../api/types.js';
 import { StoreInformer, type Informer, type InformerFactory } from './informer.js';
 import { logger } from '../observability/log.js';
 
@@ -14,13 +15,18 @@ const log = logger('file-informers');
  */
 export class FileInformerFactory implements InformerFactory {
   private readonly informers = new Map<ResourceInfo, StoreInformer<KubeObject>>();
+  /** What the last load delivered to each informer, by key, as read from the file (before any transform). */
+  private readonly delivered = new Map<ResourceInfo, Map<string, KubeObject>>();
+  private readonly reader: ObjectsFileReader;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly path: string,
     private readonly opts: { watch?: boolean } = {},
-  ) {}
+  ) {
+    this.reader = new ObjectsFileReader(path);
+  }
 
   informerFor<T extends KubeObject>(group: string, resource: string): Informer<T> {
     const info = resourceFor(group, resource);
@@ -73,8 +79,22 @@ export class FileInformerFactory implements InformerFactory {
   }
 
   private load(): void {
-    const { byResource, unknown } = groupByResource(readObjectsFile(this.path));
+    const { byResource, unknown } = groupByResource(this.reader.read());
     for (const o of unknown) log.v(2, 'Ignoring object of a kind kubeplane does not serve', { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name });
-    for (const [info, inf] of this.informers) inf.store.replace(byResource.get(info) ?? []);
+    for (const [info, inf] of this.informers) {
+      const before = this.delivered.get(info) ?? new Map<string, KubeObject>();
+      const now = new Map<string, KubeObject>();
+      for (const o of byResource.get(info) ?? []) now.set(objectKey(o), o);
+      // Only what changed reaches the store (and so the handlers and the transform): an
+      // unchanged document comes back from the reader as the same object, anything else is
+      // compared by content. The store's own replace() would transform and serialize every object.
+      for (const [key, old] of before) if (!now.has(key)) inf.store.remove(old);
+      for (const [key, o] of now) {
+        const old = before.get(key);
+        if (old === o || (old !== undefined && JSON.stringify(old) === JSON.stringify(o))) continue;
+        inf.store.upsert(o);
+      }
+      this.delivered.set(info, now);
+    }
   }
 }
