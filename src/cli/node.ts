@@ -52,24 +52,98 @@ async function dnsPart(opts: Options, informers: import('../client/informer.js')
   return { name: 'dns', start: () => dns.start(), stop: () => dns.stop() };
 }
 
-async function ingressPart(opts: Options, informers: import('../client/informer.js').InformerFactory, status: StatusCollector): Promise<Part> {
-  const { IngressController } = await import('../ingress/setup.js');
+/**
+ * Addresses this node publishes in Ingress status: --ingress-publish-address, else the Node
+ * object's ExternalIPs (InternalIPs when it has none), as ingress-nginx publishes the
+ * address of the node it runs on when no publish Service is set.
+ */
+async function nodeAddresses(opts: Options, client: import('../client/rest.js').RestClient, nodeName: string): Promise<import('../api/types.js').LoadBalancerIngress[]> {
+  const { publishAddresses } = await import('../ingress/status.js');
+  const given = opts.list('ingress-publish-address');
+  if (given.length > 0) return publishAddresses(given);
+  const { resourceFor } = await import('../api/resources.js');
+  try {
+    const node = await client.get<import('../api/types.js').KubeObject & { status?: { addresses?: { type: string; address: string }[] } }>(resourceFor('', 'nodes')!, nodeName);
+    const all = node.status?.addresses ?? [];
+    const external = all.filter((a) => a.type === 'ExternalIP');
+    return publishAddresses((external.length > 0 ? external : all.filter((a) => a.type === 'InternalIP')).map((a) => a.address));
+  } catch (err) {
+    log.warn('Cannot read this node\'s addresses for Ingress status', { node: nodeName, err: (err as Error).message });
+    return [];
+  }
+}
+
+async function ingressPart(opts: Options, source: import('./informers.js').InformerSource, status: StatusCollector, nodeName: string): Promise<Part> {
+  const { IngressController, eventSink } = await import('../ingress/setup.js');
   const { CONTROLLER_NAME } = await import('../ingress/routes.js');
+  const { ApiStatusWriter } = await import('../ingress/status.js');
+  const { EventRecorder } = await import('../client/events.js');
   const nsName = (name: string): string | undefined => {
     const v = opts.optionalString(name);
     if (v !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v)) throw new UsageError(`invalid --${name} "${v}": want NAMESPACE/NAME`);
     return v;
   };
+  const ingressClass = opts.string('ingress-class');
+  const leaseMs = opts.duration('ingress-leader-elect-lease-duration');
+  if (!(leaseMs >= 3000)) throw new UsageError('--ingress-leader-elect-lease-duration must be at least 3s');
+  const client = source.client;
+  const published = client ? await nodeAddresses(opts, client, nodeName) : [];
+  if (client && published.length === 0) log.warn('No address to publish in Ingress status; give --ingress-publish-address', { node: nodeName });
+  let leading = false;
   const controller = new IngressController({
-    informers,
-    selection: { ingressClass: opts.string('ingress-class'), controllerName: CONTROLLER_NAME, watchWithoutClass: opts.bool('watch-ingress-without-class') },
+    informers: source.factory,
+    selection: { ingressClass, controllerName: CONTROLLER_NAME, watchWithoutClass: opts.bool('watch-ingress-without-class') },
     httpBind: bindFlag(opts, 'http-bind'),
     httpsBind: bindFlag(opts, 'https-bind'),
     metricsBind: bindFlag(opts, 'ingress-metrics-bind'),
     defaultCertificate: nsName('default-ssl-certificate'),
+    events: client ? eventSink(new EventRecorder(client, 'kubeplane-ingress')) : undefined,
+    // Every node serves, one writes status: the holder of the class's Lease.
+    status: client && published.length > 0 ? new ApiStatusWriter(client, { isLeader: () => leading }) : undefined,
+    publishAddresses: published.length > 0 ? published : undefined,
   });
   status.attachIngress(controller);
-  return { name: 'ingress', start: () => controller.start(), stop: () => controller.stop() };
+  const election = new AbortController();
+  let electing: Promise<void> | undefined;
+  return {
+    name: 'ingress',
+    start: async () => {
+      await controller.start();
+      if (!client || published.length === 0) return;
+      const { LeaderElector } = await import('../client/leaderelection.js');
+      // One Lease per ingress class, as ingress-nginx elects per election id and class.
+      const elector = new LeaderElector(client, {
+        namespace: opts.string('leader-election-namespace'),
+        name: opts.optionalString('election-id') || `kubeplane-ingress-leader-${ingressClass}`,
+        identity: `${nodeName}_${process.pid}`,
+        leaseDurationMs: leaseMs,
+        renewDeadlineMs: Math.round((leaseMs * 2) / 3),
+        retryPeriodMs: Math.round(leaseMs / 7.5),
+        releaseOnCancel: true,
+        callbacks: {
+          onStartedLeading: () => {
+            leading = true;
+            log.info('Writing Ingress status as leader', { class: ingressClass, addresses: published });
+            controller.writeStatus();
+          },
+          onStoppedLeading: () => {
+            leading = false;
+          },
+        },
+      });
+      electing = (async () => {
+        while (!election.signal.aborted) {
+          await elector.run(election.signal).catch((err: unknown) => log.error('Ingress leader election failed', err));
+          if (!election.signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+        }
+      })();
+    },
+    stop: async () => {
+      election.abort();
+      await electing;
+      await controller.stop();
+    },
+  };
 }
 
 export const command: Command = {
@@ -92,6 +166,10 @@ export const command: Command = {
     { name: 'ingress-class', type: 'string', default: 'kubeplane', help: 'IngressClass / legacy class annotation served' },
     { name: 'watch-ingress-without-class', type: 'bool', default: false, help: 'also serve Ingresses that name no class' },
     { name: 'default-ssl-certificate', type: 'string', help: 'NAMESPACE/NAME of the kubernetes.io/tls Secret for unknown SNI names' },
+    { name: 'ingress-publish-address', type: 'list', help: "addresses written to status.loadBalancer.ingress (default: this Node's ExternalIPs, else InternalIPs)" },
+    { name: 'election-id', type: 'string', help: 'name of the Lease electing the node that writes Ingress status (default: kubeplane-ingress-leader-<ingress-class>)' },
+    { name: 'leader-election-namespace', type: 'string', default: process.env.POD_NAMESPACE ?? 'default', help: 'namespace of that Lease' },
+    { name: 'ingress-leader-elect-lease-duration', type: 'duration', default: 15_000, help: 'how long other nodes wait after the last renewal before taking over status writing' },
   ],
   async run(opts) {
     if (!opts.bool('proxy') && !opts.bool('dns') && !opts.bool('ingress')) throw new UsageError('nothing to run: --proxy, --dns and --ingress are all false');
@@ -117,7 +195,7 @@ export const command: Command = {
     // Every component registers its informers before any starts, so one start feeds them all.
     const parts: Part[] = [];
     if (opts.bool('dns')) parts.push(await dnsPart(opts, source.factory, status));
-    if (opts.bool('ingress')) parts.push(await ingressPart(opts, source.factory, status));
+    if (opts.bool('ingress')) parts.push(await ingressPart(opts, source, status, nodeName));
     let running: Awaited<ReturnType<typeof import('../proxy/setup.js').startProxy>> | undefined;
     if (proxyCfg) {
       const cfg = { ...proxyCfg, metricsBindAddress: '' };
