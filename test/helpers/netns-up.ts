@@ -101,7 +101,7 @@ export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<Netn
   const dir = mkdtempSync(join(tmpdir(), `kp-${opts.tag}-`));
   const args = ['up', '--pods', 'netns', '--nodes', String(nodes), '--netns-prefix', prefix, '--netns-node-cidr', `192.168.${opts.net ?? 100}.0/24`,
     '--secure-port', '0', '--data-dir', join(dir, 'state'), '--dns-bind', 'off', '--http-bind', 'off', '--https-bind', 'off', '--upstream', '127.0.0.1:9',
-    '--netns-data-plane', String(opts.dataPlane ?? true), '--netns-proxy-mode', opts.proxyMode ?? 'iptables', ...(opts.args ?? [])];
+    `--netns-data-plane=${opts.dataPlane ?? true}`, '--netns-proxy-mode', opts.proxyMode ?? 'iptables', ...(opts.args ?? [])];
   const up = startKubeplane(args);
   let kubeconfig = '';
   const kubectl = (a: string[], o: { input?: string; timeoutMs?: number } = {}) =>
