@@ -63,7 +63,7 @@ const flags: FlagSpec[] = [
   { name: 'cluster-cidr', type: 'string', default: '10.244.0.0/16', help: 'CIDR range pod CIDRs are carved from (IPv4)' },
   { name: 'node-cidr-mask-size', type: 'int', default: 24, help: 'mask size of each node pod CIDR' },
   { name: 'allocate-node-cidrs', type: 'bool', default: true, help: 'give every Node a podCIDR from --cluster-cidr' },
-  { name: 'controllers', type: 'list', default: ['*'], help: "controllers to run: '*' for all, or names from: endpointslice, endpoints, nodeipam, replicaset, deployment, daemonset, garbagecollector; '-name' disables one" },
+  { name: 'controllers', type: 'list', default: ['*'], help: "controllers to run: '*' for all, or names from: endpointslice, endpoints, nodeipam, replicaset, deployment, daemonset, garbagecollector, clusterrole-aggregation; '-name' disables one" },
 ];
 
 export const command: Command = {

@@ -9,6 +9,7 @@ import type { ClientConfig } from '../client/config.js';
 import { LeaderElector } from '../client/leaderelection.js';
 import { RestClient } from '../client/rest.js';
 import { logger } from '../observability/log.js';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { DeploymentController } from './deployment/controller.js';
 import { EndpointsController } from './endpoints/controller.js';
@@ -21,7 +22,7 @@ import { CIDRSet } from './nodeipam/cidr-set.js';
 
 const log = logger('controller-manager');
 
-export const ALL_CONTROLLERS = ['endpointslice', 'endpoints', 'nodeipam', 'replicaset', 'deployment', 'daemonset', 'garbagecollector'] as const;
+export const ALL_CONTROLLERS = ['endpointslice', 'endpoints', 'nodeipam', 'replicaset', 'deployment', 'daemonset', 'garbagecollector', 'clusterrole-aggregation'] as const;
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];
 
 export interface LeaderElectionOptions {
@@ -75,6 +76,7 @@ async function runControllers(client: RestClient, opts: ControllerManagerOptions
     deployment: () => new DeploymentController(ctx),
     daemonset: () => new DaemonSetController(ctx),
     garbagecollector: () => new GarbageCollector(ctx),
+    'clusterrole-aggregation': () => new ClusterRoleAggregationController(ctx),
   };
   const controllers = ALL_CONTROLLERS.filter((c) => enabled.has(c)).map((c) => make[c]());
   out.push(...controllers);
