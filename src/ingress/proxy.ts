@@ -112,7 +112,6 @@ class Exchange implements H1Handler {
   tried: string[] | undefined = undefined;
   started = false;
   bytes = 0;
-  readonly t0 = performance.now();
   upstream: Upstream | undefined = undefined;
   opts: H1Request | undefined = undefined;
   affinityCookie: string | undefined = undefined;
@@ -124,6 +123,7 @@ class Exchange implements H1Handler {
     readonly res: ClientResponse,
     readonly route: PathRoute,
     readonly canary: boolean,
+    readonly t0: number,
   ) {}
 
   onRequestStart(controller: H1Controller): void {
@@ -225,9 +225,25 @@ class Exchange implements H1Handler {
   }
 }
 
+/** What the request labels are made of: a proxied Exchange, or an answer the controller wrote itself. */
+interface Answered {
+  readonly route: PathRoute | undefined;
+  readonly req: { readonly method?: string | undefined };
+  readonly status: number;
+  readonly canary: boolean;
+}
+
+/**
+ * The series key of answers no route matched (404, or 400 for a request that never parsed).
+ * Their host label is empty like the rest: a label per Host header a client makes up
+ * would let any client grow the metrics without bound.
+ */
+const NO_ROUTE = {};
+
 /** Built only the first time a (route, method, status) is seen. */
-function metricLabels(ex: Exchange): Record<'host' | 'ingress' | 'namespace' | 'service' | 'path' | 'method' | 'status' | 'canary', string> {
+function metricLabels(ex: Answered): Record<'host' | 'ingress' | 'namespace' | 'service' | 'path' | 'method' | 'status' | 'canary', string> {
   const r = ex.route;
+  if (!r) return { host: '', ingress: '', namespace: '', service: '', path: '', method: ex.req.method ?? '', status: String(ex.status), canary: '' };
   const [namespace, ingress] = r.ingress.split('/');
   const service = r.backend.service?.name ?? '';
   return { host: r.host, ingress: ingress ?? '', namespace: namespace ?? '', service, path: r.path, method: ex.req.method ?? '', status: String(ex.status), canary: ex.canary ? service : '' };
@@ -288,14 +304,32 @@ export class Proxy {
     this.table = table;
   }
 
-  reply(res: ClientResponse, status: number, headers: Record<string, string> = {}): void {
+  /** Writes the controller's own answer; returns the body's length. */
+  reply(res: ClientResponse, status: number, headers: Record<string, string> = {}): number {
     if (res.headersSent) {
       res.destroy();
-      return;
+      return 0;
     }
     const body = status >= 400 ? `${status} ${statusText(status)}\n` : '';
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
+    const length = Buffer.byteLength(body);
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(length), ...headers });
     res.end(body);
+    return length;
+  }
+
+  /**
+   * Answers a request without an upstream (no route, allowlist, redirect, body size, no
+   * endpoints, limits) and counts it as ingress-nginx does every request it answers, under
+   * the matched route's labels (all empty when none matched).
+   */
+  answer(req: ClientRequest, res: ClientResponse, route: PathRoute | undefined, status: number, t0: number, headers?: Record<string, string>, canary = false): void {
+    const bytes = this.reply(res, status, headers);
+    this.count({ route, req, status, canary }, t0, bytes);
+  }
+
+  /** Counts an answer written by other means (a WebSocket refusal, a 400 for a request that never parsed). */
+  count(answered: Answered, t0: number, bytes: number): void {
+    this.metrics?.observe(answered.route ?? NO_ROUTE, answered, metricLabels, answered.req.method ?? '', answered.status, (performance.now() - t0) / 1000, bytes);
   }
 
   private route(req: ClientRequest): { match: PathMatch | undefined; route: PathRoute | undefined; host: string; path: string; tls: boolean } {
@@ -311,44 +345,45 @@ export class Proxy {
 
   /** Handles one HTTP request from either listener. */
   handle(req: ClientRequest, res: ClientResponse, secure: boolean, port: number): void {
+    const t0 = performance.now();
     const { match, route, host, path, tls } = this.route(req);
     if (!route) {
-      if (this.defaultBackend) return this.forward(req, res, this.defaultRoute(host), undefined, false, secure, port);
-      return this.reply(res, 404);
+      if (this.defaultBackend) return this.forward(req, res, this.defaultRoute(host), undefined, false, secure, port, t0);
+      return this.answer(req, res, undefined, 404, t0);
     }
     const a = route.annotations;
     const clientIP = clientAddress(req.socket.remoteAddress);
-    if (a.allowSourceRange && !sourceAllowed(a.allowSourceRange, clientIP)) return this.reply(res, 403);
+    if (a.allowSourceRange && !sourceAllowed(a.allowSourceRange, clientIP)) return this.answer(req, res, route, 403, t0);
     if (!secure && ((tls && a.sslRedirect) || a.forceSslRedirect)) {
       const hostPart = (authority(req) ?? host).replace(/:\d+$/, '');
       const location = `https://${hostPart}${this.httpsPort === 443 ? '' : ':' + this.httpsPort}${req.url ?? '/'}`;
-      return this.reply(res, 308, { location });
+      return this.answer(req, res, route, 308, t0, { location });
     }
-    if (a.redirect) return this.reply(res, a.redirect.code, { location: a.redirect.url });
+    if (a.redirect) return this.answer(req, res, route, a.redirect.code, t0, { location: a.redirect.url });
     if (a.cors && req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
       const h: Record<string, string | string[]> = { 'content-length': '0', 'content-type': 'text/plain charset=UTF-8' };
       applyCors(a.cors, req.headers.origin, h, true);
       res.writeHead(204, h as Record<string, string>);
       res.end();
-      return;
+      return this.count({ route, req, status: 204, canary: false }, t0, 0);
     }
-    if (a.proxyBodySize > 0 && Number(req.headers['content-length'] ?? 0) > a.proxyBodySize) return this.reply(res, 413);
+    if (a.proxyBodySize > 0 && Number(req.headers['content-length'] ?? 0) > a.proxyBodySize) return this.answer(req, res, route, 413, t0);
     const canary = route.canaries.length > 0 ? chooseCanary(route.canaries, req.headers) : undefined;
     const chosen = canary ?? route;
-    this.forward(req, res, chosen, rewritePath(route, match, req.url ?? '/', path), canary !== undefined, secure, port, tls);
+    this.forward(req, res, chosen, rewritePath(route, match, req.url ?? '/', path), canary !== undefined, secure, port, t0, tls);
   }
 
   private defaultRoute(host: string): PathRoute {
     return { host, path: '/', pathType: 'Prefix', ingress: '/', backend: this.defaultBackend!, annotations: defaultAnnotations, canaries: [] };
   }
 
-  private forward(req: ClientRequest, res: ClientResponse, route: PathRoute, upstreamPath: string | undefined, canary: boolean, secure: boolean, port: number, tls = false): void {
+  private forward(req: ClientRequest, res: ClientResponse, route: PathRoute, upstreamPath: string | undefined, canary: boolean, secure: boolean, port: number, t0: number, tls = false): void {
     const a = route.annotations;
     const upstream = this.upstreams.get(route.backend);
-    if (upstream.state !== 'ok') return this.reply(res, 503);
-    const ex = new Exchange(this, req, res, route, canary);
+    if (upstream.state !== 'ok') return this.answer(req, res, route, 503, t0, undefined, canary);
+    const ex = new Exchange(this, req, res, route, canary, t0);
     ex.hsts = secure && tls;
-    if (!this.limits.admit(ex, a, clientAddress(req.socket.remoteAddress))) return this.reply(res, 503);
+    if (!this.limits.admit(ex, a, clientAddress(req.socket.remoteAddress))) return this.answer(req, res, route, 503, t0, undefined, canary);
     ex.upstream = upstream;
     const fwd = { host: authority(req) ?? '', clientIP: clientAddress(req.socket.remoteAddress), proto: secure ? ('https' as const) : ('http' as const), port };
     const method = req.method ?? 'GET';
@@ -410,12 +445,14 @@ export class Proxy {
 
   /** WebSocket (and any HTTP/1.1 Upgrade): routed like a request, then piped both ways. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean, port: number): void {
+    const t0 = performance.now();
     socket.on('error', () => socket.destroy());
     const { route, host } = this.route(req);
+    const chosen = route ?? (this.defaultBackend ? this.defaultRoute(host) : undefined);
     const fail = (status: number): void => {
       socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      this.count({ route: chosen, req, status, canary: false }, t0, 0);
     };
-    const chosen = route ?? (this.defaultBackend ? this.defaultRoute(host) : undefined);
     if (!chosen) return fail(404);
     const a = chosen.annotations;
     const clientIP = clientAddress(req.socket.remoteAddress);

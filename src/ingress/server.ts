@@ -44,7 +44,7 @@ export class Listeners {
       let port = httpBind.port;
       const server = createHttpServer({ keepAliveTimeout: 75_000, requestTimeout: 0, headersTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res, false, port));
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, false, port));
-      server.on('clientError', onClientError);
+      server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => onClientError(err, socket, proxy));
       await listenOn(server, httpBind);
       port = (server.address() as AddressInfo).port;
       this.http = server;
@@ -61,7 +61,7 @@ export class Listeners {
         (req: Http2ServerRequest, res: Http2ServerResponse) => proxy.handle(req, res, true, port),
       );
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, true, port));
-      server.on('clientError', onClientError);
+      server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => onClientError(err, socket, proxy));
       server.on('sessionError', () => undefined);
       if (this.passthrough) {
         const lookup = this.passthrough;
@@ -95,12 +95,14 @@ export class Listeners {
   }
 }
 
-function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+function onClientError(err: Error & { code?: string }, socket: Duplex, proxy: Proxy): void {
   if (!socket.writable || err.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
   socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  // Answered like any request, so it is counted (no route, no method: it never parsed).
+  proxy.count({ route: undefined, req: {}, status: 400, canary: false }, performance.now(), 0);
 }
 
 /**
