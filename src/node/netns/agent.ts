@@ -24,7 +24,7 @@ import { logger } from '../../observability/log.js';
 import { NodeHelper } from './helper-client.js';
 import { Fabric, removeLeftovers, type NodeNet } from './network.js';
 import { PodSandbox } from './sandbox.js';
-import { podVolumes } from './volumes.js';
+import { MountPoints, podVolumes } from './volumes.js';
 
 const log = logger('netns-node');
 const nodesResource = resourceFor('', 'nodes')!;
@@ -145,6 +145,7 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
   const relay = await startApiRelay(relaySocket, opts.client.server);
   const ours = new Map<string, OurNode>();
   const records = new Map<string, PodRecord>();
+  const mountPoints = new MountPoints();
   let stopping = false;
 
   const factory = new ApiInformerFactory(client);
@@ -287,7 +288,7 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
     const apiServer = pod.spec.hostNetwork ? { host: apiURL.hostname.replace(/^\[|\]$/g, ''), port: apiURL.port || '443' } : undefined;
     const sandbox = new PodSandbox({
       pod, podNs, podIP, hostIP: node.net.ip, helper: node.helper, logDir, resolvConf: resolvConfFile, onChange: () => queue.add(key),
-      imageCommands: opts.imageCommands, volumes: vols.volumes, serviceAccountDir: vols.serviceAccountDir, apiServer,
+      imageCommands: opts.imageCommands, volumes: vols.volumes, serviceAccountDir: vols.serviceAccountDir, apiServer, mountPoints,
     });
     const rec: PodRecord = { uid: pod.metadata.uid!, node, sandbox, podNs, host, ownNs };
     records.set(key, rec);
@@ -505,6 +506,7 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
       }),
     );
     await fabric.destroy();
+    mountPoints.removeAll();
     await new Promise<void>((res) => relay.close(() => res()));
     rmSync(relaySocket, { force: true });
     await client.close();

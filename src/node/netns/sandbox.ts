@@ -31,6 +31,8 @@ export interface SandboxOptions {
   volumes?: Record<string, string>;
   /** the directory holding token, ca.crt and namespace, mounted at SERVICE_ACCOUNT_MOUNT */
   serviceAccountDir?: string;
+  /** makes the directories mounted over that the host lacks (removed when the agent stops) */
+  mountPoints?: { ensure(dir: string): void };
   /** KUBERNETES_SERVICE_HOST/PORT as the kubelet sets them */
   apiServer?: { host: string; port: string };
   /** called whenever something the pod's status shows changed */
@@ -180,6 +182,13 @@ class ContainerRun {
     // `ip netns exec` gives the process a mount namespace of its own (slave to the host's), so
     // this mount is the container's alone; sh execs the program, keeping the pid.
     const mounts = containerMounts(this.spec, o);
+    try {
+      for (const m of mounts) if (m.target !== '/etc/resolv.conf') o.mountPoints?.ensure(m.target);
+    } catch (err) {
+      this.state = { waiting: { reason: 'CreateContainerError', message: `making mount points: ${(err as Error).message}` } };
+      o.onChange();
+      return;
+    }
     if (mounts.length) argv = ['/bin/sh', '-c', MOUNT_SCRIPT, 'sh', ...mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']), '--', ...argv];
     const logPath = join(o.logDir, `${this.spec.name}.log`);
     mkdirSync(o.logDir, { recursive: true });

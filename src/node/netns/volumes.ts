@@ -3,7 +3,7 @@
 // (a token from the TokenRequest API bound to the pod, the cluster CA, the namespace), each
 // in a directory under the pod's state dir that the sandbox bind-mounts into the containers.
 // hostPath volumes need nothing: the containers see the host's filesystem.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import type { KubeObject, Pod } from '../../api/types.js';
 import { resourceFor } from '../../api/resources.js';
@@ -107,4 +107,34 @@ export async function podVolumes(client: RestClient, pod: Pod, podDir: string, c
   const saDir = join(podDir, 'serviceaccount');
   if (await writeServiceAccount(client, pod, saDir, ca)) out.serviceAccountDir = saDir;
   return out;
+}
+
+/**
+ * Mount points the containers need that the host lacks (/var/run/secrets/..., a ConfigMap's
+ * mountPath). The containers' mount namespaces share the host's filesystem, so an empty
+ * directory has to exist there; the ones made here are removed when the agent stops (not
+ * before: rmdir on a mount point detaches it from every running container using it).
+ */
+export class MountPoints {
+  private readonly created: string[] = [];
+
+  ensure(dir: string): void {
+    let p = '';
+    for (const part of dir.split('/').filter(Boolean)) {
+      p += `/${part}`;
+      if (existsSync(p)) continue;
+      mkdirSync(p);
+      this.created.push(p);
+    }
+  }
+
+  removeAll(): void {
+    for (const p of this.created.splice(0).reverse()) {
+      try {
+        rmdirSync(p);
+      } catch {
+        // not empty (something else wrote there) or gone: left alone
+      }
+    }
+  }
 }
