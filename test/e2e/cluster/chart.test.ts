@@ -57,6 +57,8 @@ describeE2E('charts/kubeplane DaemonSet serving a netns cluster', { ...NETNS_CLU
     const ds = rendered.objects.find((o) => o.kind === 'DaemonSet')!;
     expect(ds.spec.template.spec.containers[0].image).toMatch(new RegExp(`^${IMAGE}:`));
     expect(ds.spec.template.spec.containers[0].command).toBeUndefined(); // the image's ENTRYPOINT runs
+    // the node's resolver: the cluster's would make `forward . /etc/resolv.conf` a loop
+    expect(ds.spec.template.spec.dnsPolicy).toBe('Default');
     await c.kubectlOk(['apply', '-f', '-'], { input: rendered.text });
     const name = ds.metadata.name as string;
     try {
