@@ -16,6 +16,7 @@
 // Nodes are named kubeplane-node-<K>; their namespaces `<prefix>-node-<K>`, pods' `<prefix>-pod-<N>`
 // (a pod's containerID is netns://<its namespace>/<container>/<pid>). Each node namespace runs
 // `kubeplane node` (Service proxy + DNS on :53, pods' nameserver) unless dataPlane: false.
+// A chart's image runs the local build with args: ['--image-command', `IMAGE=${process.execPath} ${kubeplaneBin}`].
 // Container output lands in <dir>/state/netns/pods/<ns>_<pod>_<uid>/<container>.log (podLog()).
 // The API server, DNS/ingress of `up` itself are off or on loopback; DNS forwarding goes to
 // 127.0.0.1:9 (nothing), so no test traffic leaves the machine.

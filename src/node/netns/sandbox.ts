@@ -1,7 +1,10 @@
 // One pod on a netns node: its network namespace (made by the Fabric) and, in it, one
 // process per container, run and restarted as the kubelet would: `command`+`args` with the
 // container's env ($(VAR) references expanded), output appended to <logDir>/<container>.log,
-// restarts per restartPolicy with a capped backoff, readiness and liveness probes.
+// restarts per restartPolicy with a capped backoff, readiness and liveness probes. There are
+// no images: an image mapped with `up --image-command` gives the ENTRYPOINT. Each container
+// gets its own mount namespace with its ConfigMap volumes and service account bind-mounted
+// (volumes.ts writes them), and hostNetwork pods get KUBERNETES_SERVICE_HOST/PORT.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
