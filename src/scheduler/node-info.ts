@@ -85,6 +85,11 @@ export function podHostPorts(pod: Pod): HostPortUse[] {
   return out;
 }
 
+/** Key of NodeInfo.podLabelCounts: a label of pods in one namespace. */
+export function podLabelKey(namespace: string | undefined, key: string, value: string): string {
+  return `${namespace ?? ''}\x00${key}\x00${value}`;
+}
+
 export class NodeInfo {
   readonly allocatable: Resources;
   readonly requested: Resources = emptyResources();
@@ -97,6 +102,9 @@ export class NodeInfo {
    * InterPodAffinity must look at when the incoming pod has no terms of its own */
   readonly podsWithAffinity = new Map<string, Pod>();
   readonly podsWithRequiredAntiAffinity = new Map<string, Pod>();
+  /** pods per podLabelKey(namespace, label, value), kept as pods come and go, so default
+   * spreading can tell a node holds none of a pod's siblings without visiting its pods */
+  readonly podLabelCounts = new Map<string, number>();
 
   constructor(readonly node: Node) {
     this.allocatable = allocatableOf(node);
@@ -116,6 +124,11 @@ export class NodeInfo {
     this.nonZeroMilliCPU += req.nonZeroMilliCPU;
     this.nonZeroMemory += req.nonZeroMemory;
     this.hostPorts.push(...podHostPorts(pod));
+    const labels = pod.metadata.labels;
+    for (const k in labels) {
+      const lk = podLabelKey(pod.metadata.namespace, k, labels[k]!);
+      this.podLabelCounts.set(lk, (this.podLabelCounts.get(lk) ?? 0) + 1);
+    }
     if (hasPodAffinity(pod)) {
       this.podsWithAffinity.set(key, pod);
       if (requiredAntiAffinityTerms(pod).length > 0) this.podsWithRequiredAntiAffinity.set(key, pod);
@@ -135,6 +148,13 @@ export class NodeInfo {
     for (const [k, v] of req.scalar) this.requested.scalar.set(k, (this.requested.scalar.get(k) ?? 0) - v);
     this.nonZeroMilliCPU -= req.nonZeroMilliCPU;
     this.nonZeroMemory -= req.nonZeroMemory;
+    const labels = pod.metadata.labels;
+    for (const k in labels) {
+      const lk = podLabelKey(pod.metadata.namespace, k, labels[k]!);
+      const n = (this.podLabelCounts.get(lk) ?? 0) - 1;
+      if (n > 0) this.podLabelCounts.set(lk, n);
+      else this.podLabelCounts.delete(lk);
+    }
     const ports = podHostPorts(pod);
     for (const p of ports) {
       const i = this.hostPorts.findIndex((h) => h.hostIP === p.hostIP && h.protocol === p.protocol && h.port === p.port);

@@ -4,7 +4,7 @@
 
 import type { NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from '../api/types.js';
 import type { NodeInfo } from './node-info.js';
-import { podHostPorts } from './node-info.js';
+import { podHostPorts, podLabelKey } from './node-info.js';
 import { MAX_NODE_SCORE, type CycleState, type FilterPlugin, type ScorePlugin } from './framework.js';
 import { InterPodAffinity } from './interpod.js';
 import { explicitSpreadFilter, explicitSpreadNormalize, explicitSpreadPreFilter, explicitSpreadPreScore, explicitSpreadScore, type NodeEligibility } from './spread.js';
@@ -61,6 +61,16 @@ function labelsMatch(selector: Record<string, string>, labels: Record<string, st
   return true;
 }
 
+// Module-level rather than closures inside score(): score runs once per feasible node per
+// cycle, and a closure per call costs an allocation (and, under tsx, a name definition).
+function leastAllocated(req: number, alloc: number): number {
+  return alloc <= 0 || req > alloc ? 0 : ((alloc - req) * MAX_NODE_SCORE) / alloc;
+}
+
+function usedFraction(req: number, alloc: number): number {
+  return alloc <= 0 ? 1 : Math.min(1, req / alloc);
+}
+
 // ---- filters -------------------------------------------------------------------
 
 export const NodeName: FilterPlugin = {
@@ -87,9 +97,12 @@ export const TaintToleration: FilterPlugin & ScorePlugin = {
     return undefined;
   },
   score({ pod }, node) {
+    const taints = node.node.spec?.taints;
+    // Most nodes carry no taints: skip building the pod's PreferNoSchedule tolerations for them.
+    if (!taints || taints.length === 0) return 0;
     const prefer = (pod.spec.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
     let n = 0;
-    for (const taint of node.node.spec?.taints ?? []) if (taint.effect === 'PreferNoSchedule' && !toleratedBy(prefer, taint)) n++;
+    for (const taint of taints) if (taint.effect === 'PreferNoSchedule' && !toleratedBy(prefer, taint)) n++;
     return n;
   },
   // Fewer intolerable taints is better.
@@ -149,9 +162,8 @@ export const NodeResourcesFit: FilterPlugin & ScorePlugin = {
   },
   // LeastAllocated over cpu and memory, weight 1 each.
   score({ requests }, node) {
-    const frac = (req: number, alloc: number) => (alloc <= 0 || req > alloc ? 0 : ((alloc - req) * MAX_NODE_SCORE) / alloc);
-    const cpu = frac(node.nonZeroMilliCPU + requests.nonZeroMilliCPU, node.allocatable.milliCPU);
-    const mem = frac(node.nonZeroMemory + requests.nonZeroMemory, node.allocatable.memory);
+    const cpu = leastAllocated(node.nonZeroMilliCPU + requests.nonZeroMilliCPU, node.allocatable.milliCPU);
+    const mem = leastAllocated(node.nonZeroMemory + requests.nonZeroMemory, node.allocatable.memory);
     return Math.floor((cpu + mem) / 2);
   },
 };
@@ -160,9 +172,8 @@ export const NodeResourcesBalancedAllocation: ScorePlugin = {
   name: 'NodeResourcesBalancedAllocation',
   weight: 1,
   score({ requests }, node) {
-    const f = (req: number, alloc: number) => (alloc <= 0 ? 1 : Math.min(1, req / alloc));
-    const cpu = f(node.nonZeroMilliCPU + requests.nonZeroMilliCPU, node.allocatable.milliCPU);
-    const mem = f(node.nonZeroMemory + requests.nonZeroMemory, node.allocatable.memory);
+    const cpu = usedFraction(node.nonZeroMilliCPU + requests.nonZeroMilliCPU, node.allocatable.milliCPU);
+    const mem = usedFraction(node.nonZeroMemory + requests.nonZeroMemory, node.allocatable.memory);
     // standard deviation of two fractions is half their distance
     const std = Math.abs(cpu - mem) / 2;
     return Math.floor((1 - std) * MAX_NODE_SCORE);
@@ -170,6 +181,16 @@ export const NodeResourcesBalancedAllocation: ScorePlugin = {
 };
 
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+/** Whether the node holds, for some selector, pods carrying each of its labels (podLabelKeys). */
+function mayHoldMatch(node: NodeInfo, selectorKeys: readonly string[][]): boolean {
+  for (const keys of selectorKeys) {
+    let all = true;
+    for (const k of keys) if (!node.podLabelCounts.has(k)) all = false;
+    if (all) return true;
+  }
+  return false;
+}
 
 const spreadEligibility: NodeEligibility = {
   affinity: (pod, node) => NodeAffinity.filter({ pod } as CycleState, node) === undefined,
@@ -199,16 +220,23 @@ export const PodTopologySpread: FilterPlugin & ScorePlugin = {
     const ns = pod.metadata.namespace;
     const perNode = new Map<NodeInfo, number>();
     const perZone = new Map<string, number>();
+    const selectorKeys = spreadSelectors.map((s) => Object.keys(s).map((k) => podLabelKey(ns, k, s[k]!)));
+    // One single-label selector (a typical ReplicaSet or Service): the node's label count is the answer.
+    const single = selectorKeys.length === 1 && selectorKeys[0]!.length === 1 ? selectorKeys[0]![0]! : undefined;
     for (const n of feasible) {
-      // Most nodes hold none of the siblings: skip them without touching the maps.
+      // Most nodes hold none of the siblings: skip them without touching their pods or the maps.
       if (n.pods.size === 0) continue;
       let c = 0;
-      for (const p of n.pods.values()) {
-        if (p.metadata.namespace !== ns) continue;
-        for (const s of spreadSelectors) {
-          if (labelsMatch(s, p.metadata.labels)) {
-            c++;
-            break;
+      if (single !== undefined) c = n.podLabelCounts.get(single) ?? 0;
+      // A selector can match only if the node holds pods carrying each of its labels.
+      else if (mayHoldMatch(n, selectorKeys)) {
+        for (const p of n.pods.values()) {
+          if (p.metadata.namespace !== ns) continue;
+          for (const s of spreadSelectors) {
+            if (labelsMatch(s, p.metadata.labels)) {
+              c++;
+              break;
+            }
           }
         }
       }

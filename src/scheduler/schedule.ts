@@ -80,7 +80,8 @@ export class Scheduler {
     const total = new Array<number>(feasible.length).fill(0);
     for (const plugin of this.profile.scores) plugin.preScore?.(state, feasible);
     for (const plugin of this.profile.scores) {
-      const scores = feasible.map((n) => plugin.score(state, n, feasible));
+      const scores = new Array<number>(feasible.length);
+      for (let i = 0; i < feasible.length; i++) scores[i] = plugin.score(state, feasible[i]!, feasible);
       plugin.normalize?.(scores, state);
       for (let i = 0; i < scores.length; i++) total[i]! += scores[i]! * plugin.weight;
     }

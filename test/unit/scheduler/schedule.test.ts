@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../../../src/api/types.js';
-import { NodeInfo } from '../../../src/scheduler/node-info.js';
+import { NodeInfo, podLabelKey } from '../../../src/scheduler/node-info.js';
 import { FitError, numFeasibleNodesToFind, Scheduler } from '../../../src/scheduler/schedule.js';
 import { parseQuantity, milliCPU } from '../../../src/api/quantity.js';
 
@@ -92,6 +92,34 @@ describe('Scheduler scores', () => {
     a.addPod('default/s1', pod('s1'));
     b.addPod('default/other', pod('other', (p) => (p.metadata.labels = { app: 'db' })));
     expect(new Scheduler(undefined, fixed).schedule(pod('p'), [a, b], [{ app: 'web' }])).toBe(b);
+  });
+
+  it('counts siblings from the per-node label counts, also for multi-label and several selectors, and forgets removed pods', () => {
+    const labelled = (name: string, labels: Record<string, string>, ns = 'default') => pod(name, (p) => ((p.metadata.labels = labels), (p.metadata.namespace = ns)));
+    // Same load everywhere (one pod each), so only spreading tells the nodes apart.
+    const a = node('a');
+    const b = node('b');
+    a.addPod('default/s1', labelled('s1', { app: 'web', tier: 'fe' }));
+    // b holds a pod with app=web, but in another namespace, and with another tier: not a sibling for any selector below.
+    b.addPod('other/s2', labelled('s2', { app: 'web', tier: 'be' }, 'other'));
+    expect(a.podLabelCounts.get(podLabelKey('default', 'app', 'web'))).toBe(1);
+    const s = new Scheduler(undefined, fixed);
+    expect(s.schedule(pod('p1'), [a, b], [{ app: 'web' }])).toBe(b);
+    expect(s.schedule(pod('p2'), [a, b], [{ app: 'web', tier: 'fe' }])).toBe(b);
+    expect(s.schedule(pod('p3'), [a, b], [{ app: 'db' }, { tier: 'fe' }])).toBe(b);
+    // Both labels present on b, but on different pods: still no pod matching both.
+    b.removePod('other/s2');
+    b.addPod('default/s3', labelled('s3', { app: 'web', tier: 'be' }));
+    a.removePod('default/s1');
+    a.addPod('default/s4', labelled('s4', { tier: 'fe' }));
+    b.addPod('default/s5', labelled('s5', { tier: 'fe' }));
+    a.addPod('default/s6', labelled('s6', { app: 'db' }));
+    // a: {tier=fe}, {app=db}; b: {app=web,tier=be}, {tier=fe} — two pods each.
+    expect(s.schedule(pod('p4'), [a, b], [{ app: 'web', tier: 'fe' }, { app: 'db' }])).toBe(b);
+    expect(s.schedule(pod('p5'), [a, b], [{ app: 'web' }])).toBe(a);
+    b.removePod('default/s3');
+    expect(b.podLabelCounts.has(podLabelKey('default', 'app', 'web'))).toBe(false);
+    expect(b.podLabelCounts.get(podLabelKey('default', 'tier', 'fe'))).toBe(1);
   });
 
   it('avoids PreferNoSchedule taints when it can', () => {
