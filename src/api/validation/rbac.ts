@@ -71,10 +71,13 @@ function validateSubjects(subjects: unknown, clusterScoped: boolean): FieldError
   return errs;
 }
 
+/** a field's string value; anything else (user input can be any JSON) prints as empty */
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
 /** `rbac.RoleRef{APIGroup:"...", Kind:"...", Name:"..."}`, as Go's %#v prints the value */
 function goRoleRef(ref: Obj | undefined): RawValue {
   const r = ref ?? {};
-  return new RawValue(`rbac.RoleRef{APIGroup:${goQuote(String(r.apiGroup ?? ''))}, Kind:${goQuote(String(r.kind ?? ''))}, Name:${goQuote(String(r.name ?? ''))}}`);
+  return new RawValue(`rbac.RoleRef{APIGroup:${goQuote(text(r.apiGroup))}, Kind:${goQuote(text(r.kind))}, Name:${goQuote(text(r.name))}}`);
 }
 
 function validateBindingLike(o: Obj, old: Obj | undefined, clusterScoped: boolean): FieldError[] {

@@ -19,7 +19,7 @@ const PREEMPTION_POLICIES = ['Never', 'PreemptLowerPriority'];
 
 export function validatePriorityClass(pc: Obj, old?: Obj): FieldError[] {
   const errs = old ? validateObjectMetaUpdate(pc.metadata, old.metadata) : validateObjectMeta(pc.metadata, false, nameIsDNSSubdomain);
-  const name = String(pc.metadata?.name ?? '');
+  const name = typeof pc.metadata?.name === 'string' ? pc.metadata.name : '';
   const system = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name);
   if (system) {
     if (pc.value !== system.value) errs.push(forbidden('metadata.name', `"${name}" is a reserved name; its value must be ${system.value}`));
