@@ -11,6 +11,14 @@
 //             path the proxier uses (nftables: netlink batch; iptables: partial restore)
 //   bare-add  the same add transaction replayed with `nft -f` / `iptables-restore --noflush`
 //             (what a runner that shells out pays; it is idempotent, so a replay is fair)
+//   floor     the least the kernel side costs for any add at this size:
+//             nftables: the kernel's own time for exactly our add batch (sendmsg -> last ack,
+//               timed inside the relay); a second line splits add-ms into kernel, encode, relay
+//               pipe and ours, and times a batch without jump/goto/dnat (one cluster-ips
+//               element), which the kernel commits without validating the table's chain graph;
+//             iptables: `iptables-restore --noflush` of one new chain + one rule into the table
+//               holding the whole ruleset (iptables-nft reads the ruleset before any change).
+//   ours      add - floor: what is left to cut on our side.
 // A full sync whose estimate (from the previous size, quadratic) exceeds --budget-s is not
 // timed: the kernel is filled with the same payload in chunks instead, so the partial-sync
 // numbers at that size are still real; the row says so.
@@ -166,7 +174,7 @@ async function main(): Promise<void> {
   const budgetMs = Number(arg('budget-s', '600')) * 1000;
   const load = (await execProgram('uptime', [])).stdout.trim();
   console.log(`# ${new Date().toISOString()}  ${load}`);
-  console.log('mode      services   full-ms   bare-ms  overhead  render-ms  noop-ms  noop-ops   add-ms  add-path  add-ops  bare-add-ms  add-speedup  peak-rss-MiB');
+  console.log('mode      services   full-ms   bare-ms  overhead  render-ms  noop-ms  noop-ops   add-ms  add-path  add-ops  bare-add-ms  add-speedup  floor-ms  ours-ms  peak-rss-MiB');
   for (const mode of modes) {
     let prev: { n: number; ms: number } | undefined;
     for (const n of sizes) {
@@ -222,11 +230,30 @@ async function main(): Promise<void> {
       });
       const addPayload = proxier.lastPayload;
       const addPath = mode === 'nftables' ? (nft!.lastPath ?? '-') : 'restore';
+      const timing = nft?.lastTiming;
       const bareAddMs = await bare(mode, addPayload);
+      let floorMs: number;
+      let detail = '';
+      if (nft) {
+        floorMs = timing?.kernelMs ?? NaN;
+        // A batch with no jump/goto/dnat: the kernel commits it without walking the chain graph.
+        await nft.apply('add element ip kube-proxy cluster-ips { 172.31.255.254 }\n', { partial: true });
+        const plainMs = nft.lastTiming?.kernelMs ?? NaN;
+        await nft.apply('delete element ip kube-proxy cluster-ips { 172.31.255.254 }\n', { partial: true });
+        if (timing) {
+          const relayMs = timing.totalMs - timing.encodeMs - timing.kernelMs;
+          detail = `#   nftables ${n} add ${addMs.toFixed(1)} ms = kernel ${timing.kernelMs.toFixed(1)} + encode ${timing.encodeMs.toFixed(2)} + relay pipe ${relayMs.toFixed(2)} + proxier (trackers, render, diff) ${(addMs - timing.totalMs).toFixed(1)};  kernel for a batch without jump/goto/dnat: ${plainMs.toFixed(2)} ms`;
+        }
+      } else {
+        // The smallest restore that changes anything: one chain, one rule, removed again after.
+        floorMs = await bare('iptables', '*nat\n:KUBE-BENCH-FLOOR - [0:0]\n-A KUBE-BENCH-FLOOR -j RETURN\nCOMMIT\n');
+        await bare('iptables', '*nat\n:KUBE-BENCH-FLOOR - [0:0]\n-X KUBE-BENCH-FLOOR\nCOMMIT\n');
+      }
       const rss = process.resourceUsage().maxRSS / 1024;
       console.log(
-        `${mode.padEnd(9)} ${String(n).padStart(8)}  ${fullText.padStart(8)}  ${bareText.padStart(8)}  ${overheadText.padStart(8)}  ${renderMs.toFixed(0).padStart(9)}  ${noopMs.toFixed(1).padStart(7)}  ${String(noopOps).padStart(8)}  ${addMs.toFixed(1).padStart(7)}  ${addPath.padStart(8)}  ${String(ops(addPayload)).padStart(7)}  ${bareAddMs.toFixed(1).padStart(11)}  ${(bareAddMs / addMs).toFixed(2).padStart(10)}x  ${rss.toFixed(0).padStart(12)}`,
+        `${mode.padEnd(9)} ${String(n).padStart(8)}  ${fullText.padStart(8)}  ${bareText.padStart(8)}  ${overheadText.padStart(8)}  ${renderMs.toFixed(0).padStart(9)}  ${noopMs.toFixed(1).padStart(7)}  ${String(noopOps).padStart(8)}  ${addMs.toFixed(1).padStart(7)}  ${addPath.padStart(8)}  ${String(ops(addPayload)).padStart(7)}  ${bareAddMs.toFixed(1).padStart(11)}  ${(bareAddMs / addMs).toFixed(2).padStart(10)}x  ${floorMs.toFixed(1).padStart(8)}  ${(addMs - floorMs).toFixed(1).padStart(7)}  ${rss.toFixed(0).padStart(12)}`,
       );
+      if (detail) console.log(detail);
       nft?.close();
     }
   }

@@ -86,6 +86,12 @@ export class NftablesRunner {
   private readonly netlink: boolean;
   /** how the last transaction was sent, for benches and tests */
   lastPath: 'nft' | 'netlink' | undefined;
+  /**
+   * Where the last partial transaction's time went (ms): encoding the batch, the kernel alone
+   * (sendmsg to ack, timed inside the relay), and the whole apply(); total - kernel - encode is
+   * the pipe to the relay and back.
+   */
+  lastTiming: { encodeMs: number; kernelMs: number; totalMs: number } | undefined;
 
   constructor(
     readonly family: 'ip' | 'ip6',
@@ -100,12 +106,17 @@ export class NftablesRunner {
    */
   async apply(transaction: string, opts: { partial?: boolean } = {}): Promise<void> {
     if (!transaction) return;
+    this.lastTiming = undefined;
     if (opts.partial && this.netlink) {
+      const t0 = performance.now();
       const batch = encodeNftBatch(transaction, this.family, TABLE);
+      const encodeMs = performance.now() - t0;
       const relay = batch && (await (this.relay ??= NetlinkRelay.start()));
       if (batch && relay?.alive) {
         this.lastPath = 'netlink';
+        const t1 = performance.now();
         const errors = await relay.send(batch.data);
+        this.lastTiming = { encodeMs, kernelMs: relay.lastKernelMs ?? NaN, totalMs: encodeMs + performance.now() - t1 };
         if (errors.length === 0) return;
         const e = errors[0]!;
         const line = batch.lineOfSeq.get(e.seq);

@@ -143,6 +143,8 @@ describeE2E('nftables partial syncs over netlink', { root: true, netns: true, co
         expect(batch, tx).toBeDefined();
         nftIn(nsA, tx);
         expect(await relay!.send(batch!.data)).toEqual([]);
+        // the relay reports the kernel's own time for the batch (what bench/proxy/sync.ts prints as the floor)
+        expect(relay!.lastKernelMs).toBeGreaterThan(0);
         expect(listing(nsB, fam)).toBe(listing(nsA, fam));
       }
     });

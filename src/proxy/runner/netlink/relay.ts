@@ -10,10 +10,11 @@ const log = logger('nft-netlink');
 
 // Reads [u32 length][batch] frames from stdin; one sendmsg per batch (the kernel runs the
 // whole batch, commit included, inside that call); then drains the socket without waiting
-// and answers with one JSON line: [[seq, errno, strerror], ...] for every message the kernel
-// rejected (empty when the transaction committed).
+// and answers with one JSON line: [[[seq, errno, strerror], ...], ns] listing every message the
+// kernel rejected (empty when the transaction committed) and the nanoseconds from just before
+// sendmsg to the last ack read: the kernel's own cost of the transaction, commit included.
 const RELAY_PY = `
-import json, os, socket, struct, sys
+import json, os, socket, struct, sys, time
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
 s.bind((0, 0))
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
@@ -30,6 +31,7 @@ while True:
         s.setsockopt(socket.SOL_SOCKET, 32, max(2 * n, 1 << 18))
     except OSError:
         pass
+    t0 = time.perf_counter_ns()
     try:
         s.send(data)
     except OSError as e:
@@ -50,7 +52,7 @@ while True:
             if ln < 16:
                 break
             off += (ln + 3) & ~3
-    sys.stdout.write(json.dumps(errs) + "\\n"); sys.stdout.flush()
+    sys.stdout.write(json.dumps([errs, time.perf_counter_ns() - t0]) + "\\n"); sys.stdout.flush()
 `;
 
 export interface BatchError {
@@ -64,6 +66,8 @@ export class NetlinkRelay {
   private buffered = '';
   private waiters: ((line: string) => void)[] = [];
   private dead = false;
+  /** the kernel's time for the last batch (sendmsg to last ack, measured inside the relay), ms */
+  lastKernelMs: number | undefined;
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     child.stdout.setEncoding('utf8');
@@ -130,7 +134,9 @@ export class NetlinkRelay {
     return reply.then((line) => {
       if (this.waiters.length === 0 && !this.dead) this.setRef(false);
       if (line === 'dead') throw new Error('netlink relay exited');
-      return (JSON.parse(line) as [number, number, string][]).map(([seq, errno, message]) => ({ seq, errno, message }));
+      const [errors, ns] = JSON.parse(line) as [[number, number, string][], number];
+      this.lastKernelMs = ns / 1e6;
+      return errors.map(([seq, errno, message]) => ({ seq, errno, message }));
     });
   }
 
