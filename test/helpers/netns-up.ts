@@ -10,6 +10,8 @@
 //       await c.execInPod('web-abc', ['curl', '-s', 'http://10.244.0.2:8080/']);   // runs inside the pod's netns
 //       await c.execInNode('kubeplane-node-0', ['iptables-save']);                    // inside a node's netns
 //       await c.addNode('big', { capacity: { cpu: '64' } });                            // one more node, later
+//       const ext = await c.addExternalClient('ext');   // a host on the node network, not a node
+//       await runCommand('ip', ['netns', 'exec', ext.ns, 'curl', `http://192.168.100.10:${nodePort}/`]);
 //     });
 //   });
 //
@@ -56,6 +58,12 @@ export interface NetnsCluster {
    * (with this capacity and these labels), which `up` adopts; resolves once it is Ready with a podCIDR.
    */
   addNode(name: string, opts?: { capacity?: Record<string, string>; labels?: Record<string, string> }): Promise<void>;
+  /**
+   * A namespace that plays a machine outside the cluster on the node network (eth0 on the
+   * fabric bridge, 192.168.<net>.200+, no route to pods): a NodePort or load balancer client.
+   * Removed by stop().
+   */
+  addExternalClient(name: string): Promise<ExternalClient>;
   /** the network namespace of a running pod (from its containerID) */
   podNs(pod: string, namespace?: string): Promise<string>;
   execInPod(pod: string, cmd: string[], opts?: { namespace?: string; timeoutMs?: number }): Promise<RunResult>;
@@ -67,6 +75,11 @@ export interface NetnsCluster {
   /** SIGKILLs `kubeplane up` and leaves its namespaces (for crash tests); stop() still cleans up */
   crash(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface ExternalClient {
+  ns: string;
+  ip: string;
 }
 
 function netnsWithPrefix(prefix: string): string[] {
@@ -128,9 +141,18 @@ export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<Netn
   };
   let stopped = false;
   let crashed = false;
+  const clients: string[] = [];
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    // Ours, not `up`'s: gone before `up` is checked for leftovers.
+    for (const ns of clients.splice(0)) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
     await stopProcess(up, 30_000);
     if (crashed) {
       // A crash leaves everything behind by design; a run that follows may have removed it already.
@@ -188,6 +210,24 @@ export async function startNetnsCluster(opts: NetnsClusterOptions): Promise<Netn
         { timeoutMs: 30_000, what: `node ${name} adopted, Ready, with a podCIDR` },
       );
       added.set(name, ns);
+    },
+    async addExternalClient(name) {
+      if (!/^[a-z][a-z0-9]{0,5}$/.test(name)) throw new Error(`external client "${name}": want 1-6 lowercase letters/digits`);
+      const ns = `${prefix}-x-${name}`;
+      const ip = `192.168.${opts.net ?? 100}.${200 + clients.length}`;
+      const veth = `x${clients.length}`;
+      const run = async (args: string[]) => {
+        const r = await runCommand('ip', args);
+        if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+      };
+      await run(['netns', 'add', ns]);
+      clients.push(ns);
+      await run(['-n', ns, 'link', 'set', 'lo', 'up']);
+      await run(['-n', `${prefix}-fabric`, 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      await run(['-n', `${prefix}-fabric`, 'link', 'set', veth, 'master', 'br0', 'up']);
+      await run(['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+      await run(['-n', ns, 'link', 'set', 'eth0', 'up']);
+      return { ns, ip };
     },
     output: () => up.output(),
     async crash() {

@@ -1,5 +1,7 @@
 // The wiring of a netns cluster, as a CNI bridge plugin plus a flat node network would do it:
-//   <prefix>-fabric   bridge br0 joining every node (the node network, e.g. 192.168.100.0/24)
+//   <prefix>-fabric   bridge br0 joining every node (the node network, e.g. 192.168.100.0/24); br0
+//                     holds the network's first address and routes, as the network's router:
+//                     every node's default route, a route to each podCIDR via its node
 //   <prefix>-node-K   eth0 on the fabric (node IP), bridge cbr0 holding the first address of the
 //                     node's podCIDR (the pods' gateway), a route to every other node's podCIDR
 //   <prefix>-pod-N    eth0 on its node's cbr0, its IP from the podCIDR, default route via cbr0
@@ -62,6 +64,8 @@ async function sysctl(ns: string, kv: string, optional = false): Promise<void> {
 
 export class Fabric {
   readonly fabricNs: string;
+  /** the node network's router (br0 in the fabric namespace): the nodes' default gateway */
+  readonly gateway: string;
   private readonly nodes = new Map<number, NodeNet>();
   private readonly made = new Set<string>();
   private podSeq = 0;
@@ -72,6 +76,9 @@ export class Fabric {
     readonly nodeCIDR: string,
   ) {
     this.fabricNs = `${prefix}-fabric`;
+    const gateway = hostInCIDR(nodeCIDR, 1);
+    if (!gateway) throw new Error(`node network ${nodeCIDR} has no address for its router`);
+    this.gateway = gateway;
   }
 
   private async addNs(name: string): Promise<void> {
@@ -84,6 +91,12 @@ export class Fabric {
     await this.addNs(this.fabricNs);
     await ipIn(this.fabricNs, 'link', 'add', 'br0', 'type', 'bridge');
     await ipIn(this.fabricNs, 'link', 'set', 'br0', 'up');
+    // A node without a default route drops traffic to a Service without endpoints in routing,
+    // before kube-proxy's reject rules in the forward hook see it (a real node always has a
+    // route there), and its own processes cannot connect to a ClusterIP at all. The router
+    // answers what it cannot route with ICMP unreachable, as a node without a route did.
+    await ipIn(this.fabricNs, 'addr', 'add', `${this.gateway}/${this.nodeCIDR.split('/')[1]}`, 'dev', 'br0');
+    await sysctl(this.fabricNs, 'net.ipv4.ip_forward=1');
   }
 
   nodeNsName(index: number): string {
@@ -104,6 +117,7 @@ export class Fabric {
     await ipIn(this.fabricNs, 'link', 'set', `n${index}`, 'master', 'br0', 'up');
     await ipIn(ns, 'addr', 'add', `${nodeIP}/${bits}`, 'dev', 'eth0');
     await ipIn(ns, 'link', 'set', 'eth0', 'up');
+    await ipIn(ns, 'route', 'add', 'default', 'via', this.gateway);
     await sysctl(ns, 'net.ipv4.ip_forward=1');
     await sysctl(ns, 'net.ipv4.conf.all.rp_filter=0');
     await sysctl(ns, 'net.ipv4.conf.default.rp_filter=0');
@@ -128,6 +142,8 @@ export class Fabric {
     await ipIn(node.ns, 'link', 'set', 'cbr0', 'up');
     node.podCIDR = podCIDR;
     node.gateway = gateway;
+    // So the router can send its unreachables back to pods.
+    await ipIn(this.fabricNs, 'route', 'replace', podCIDR, 'via', node.ip);
     for (const other of this.nodes.values()) {
       if (other === node || !other.podCIDR) continue;
       await ipIn(other.ns, 'route', 'replace', podCIDR, 'via', node.ip);
@@ -141,7 +157,10 @@ export class Fabric {
     const node = this.nodes.get(index);
     if (!node) return;
     this.nodes.delete(index);
-    if (node.podCIDR) for (const other of this.nodes.values()) await ipIn(other.ns, 'route', 'del', node.podCIDR).catch(() => undefined);
+    if (node.podCIDR) {
+      for (const other of this.nodes.values()) await ipIn(other.ns, 'route', 'del', node.podCIDR).catch(() => undefined);
+      await ipIn(this.fabricNs, 'route', 'del', node.podCIDR).catch(() => undefined);
+    }
     // Its eth0 goes with the namespace, and with it the peer on the fabric bridge.
     await deleteNamespace(node.ns);
     rmSync(join(NETNS_ETC, node.ns), { recursive: true, force: true });
