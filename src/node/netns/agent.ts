@@ -79,6 +79,8 @@ interface OurNode {
   dataPlane?: ChildProcess;
   network?: Promise<void>;
   usedHosts: Set<number>;
+  /** the pod address handed out last (its host number), where the next search starts */
+  lastHost?: number;
   /** the Node object's uid, once registered */
   uid?: string;
   /** its Node object was deleted: being taken down, nothing restarts */
@@ -233,12 +235,19 @@ export async function startNetnsNodes(opts: NetnsNodesOptions): Promise<RunningN
   }
 
   function allocateHost(node: OurNode): number | undefined {
-    // .1 is the node's gateway on cbr0; pods start at .2.
-    for (let h = 2; hostInCIDR(node.net.podCIDR!, h); h++) {
-      if (node.usedHosts.has(h)) continue;
+    // .1 is the node's gateway on cbr0; pods start at .2. As CNI's host-local IPAM does, the
+    // search starts after the address handed out last, so a deleted pod's address is not at
+    // once the next pod's (while other pods' neighbour caches and conntrack still hold it).
+    const cidr = node.net.podCIDR!;
+    const last = node.lastHost ?? 1;
+    const take = (h: number): boolean => {
+      if (node.usedHosts.has(h)) return false;
       node.usedHosts.add(h);
-      return h;
-    }
+      node.lastHost = h;
+      return true;
+    };
+    for (let h = last + 1; hostInCIDR(cidr, h); h++) if (take(h)) return h;
+    for (let h = 2; h <= last && hostInCIDR(cidr, h); h++) if (take(h)) return h;
     return undefined;
   }
 

@@ -183,6 +183,10 @@ export class Fabric {
       await ipIn(ns, 'addr', 'add', `${podIP}/${node.podCIDR.split('/')[1]}`, 'dev', 'eth0');
       await ipIn(ns, 'link', 'set', 'eth0', 'up');
       await ipIn(ns, 'route', 'add', 'default', 'via', node.gateway);
+      // The address may have been a gone pod's: the node must not keep sending to that pod's
+      // MAC until its neighbour entry ages out (tens of seconds of failed probes and Service
+      // traffic). A CNI bridge plugin sends a gratuitous ARP for the same reason.
+      await ipIn(node.ns, 'neigh', 'flush', 'to', podIP, 'dev', 'cbr0');
     } catch (err) {
       await this.removePod(ns);
       throw err;
