@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from './types.js';
 import { resourceForKind, type ResourceInfo } from './resources.js';
@@ -105,6 +106,295 @@ export class ObjectsFileReader {
     }
     this.documents = next;
     return out;
+  }
+}
+
+/** One object seen by ObjectsFileReader.scan. */
+export interface ScannedObject {
+  apiVersion: string;
+  kind: string;
+  namespace: string | undefined;
+  name: string;
+  /** a digest of the object's content (its JSON form): equal content, equal fingerprint */
+  fingerprint: string;
+  /** undefined when its YAML document is unchanged since the previous scan (not parsed again) */
+  object: KubeObject | undefined;
+}
+
+/** What ObjectsFileReader.scan feeds. */
+export interface ScanSink {
+  object(entry: ScannedObject): void;
+  /** forget everything seen so far in this scan: the objects are delivered again from the start */
+  restart(): void;
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * Streams a file of objects without holding it whole: a JSON List is cut into its items and
+ * each parsed on its own (the whole text and the whole parsed tree of a 35 MB List never exist
+ * at once), YAML documents are parsed one at a time and, as in ObjectsFileReader.read, not
+ * parsed again while their text is unchanged. Only digests of the unchanged documents are
+ * kept between scans, never their objects.
+ */
+export class ObjectsFileScanner {
+  private documents = new Map<string, ScannedObject[]>();
+
+  constructor(readonly path: string) {}
+
+  /** Drops the document digests: the next scan parses and delivers every object. */
+  forget(): void {
+    this.documents.clear();
+  }
+
+  /** Calls the sink for every object in file order; throws ObjectsFileError for a bad file. */
+  scan(sink: ScanSink): void {
+    const first = firstByte(this.path);
+    if (first === 0x7b /* { */) {
+      try {
+        for (const obj of jsonListItems(this.path)) sink.object(scanned(obj));
+        this.documents.clear();
+        return;
+      } catch (err) {
+        if (!(err instanceof NotStreamable)) throw err;
+        sink.restart();
+      }
+    }
+    const text = readText(this.path);
+    if (first === 0x7b || first === 0x5b || /^%/m.test(text)) {
+      // JSON the scanner does not stream, YAML flow collections and YAML with directives
+      // (which belong to the next document): parsed whole.
+      this.documents.clear();
+      for (const obj of parseObjects(text, this.path)) sink.object(scanned(obj));
+      return;
+    }
+    const starts = [0];
+    for (const m of text.matchAll(DOCUMENT_START)) if (m.index! > 0) starts.push(m.index!);
+    const next = new Map<string, ScannedObject[]>();
+    for (let i = 0; i < starts.length; i++) {
+      const doc = text.slice(starts[i], starts[i + 1] ?? text.length);
+      const digest = createHash('sha1').update(doc).digest('base64');
+      const known = next.get(digest) ?? this.documents.get(digest);
+      if (known) {
+        next.set(digest, known);
+        for (const e of known) sink.object(e);
+        continue;
+      }
+      let objs: KubeObject[];
+      try {
+        objs = parseObjects(doc, this.path);
+      } catch {
+        // Parse whole: an error then carries the file's own line numbers.
+        sink.restart();
+        this.documents.clear();
+        for (const obj of parseObjects(text, this.path)) sink.object(scanned(obj));
+        return;
+      }
+      const entries: ScannedObject[] = [];
+      for (const obj of objs) {
+        const e = scanned(obj);
+        sink.object(e);
+        entries.push({ ...e, object: undefined });
+      }
+      next.set(digest, entries);
+    }
+    this.documents = next;
+  }
+}
+
+function scanned(obj: KubeObject): ScannedObject {
+  return {
+    apiVersion: obj.apiVersion ?? '',
+    kind: obj.kind ?? '',
+    namespace: obj.metadata.namespace,
+    name: obj.metadata.name ?? '',
+    fingerprint: createHash('sha1').update(JSON.stringify(obj)).digest('base64'),
+    object: obj,
+  };
+}
+
+function firstByte(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new ObjectsFileError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const buf = Buffer.alloc(4096);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return -1;
+      for (let i = 0; i < n; i++) if (!isSpace(buf[i]!)) return buf[i]!;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09 || b === 0xef || b === 0xbb || b === 0xbf;
+}
+
+/** The JSON is not a List the scanner can cut into items: parse it whole. */
+class NotStreamable extends Error {}
+
+/**
+ * The objects of a JSON file whose top level is one object: a List's items are parsed one
+ * at a time as their text ends, anything else is parsed whole at the end. Throws
+ * NotStreamable for a shape it does not cut (or text that is not JSON: the caller's whole
+ * parse gives the error message).
+ */
+function* jsonListItems(path: string): Generator<KubeObject> {
+  const fd = openSync(path, 'r');
+  try {
+    // The top-level object's text without the items' text ('"items":[]' is what stays), and
+    // where its unsaved bytes start in the current chunk (-1 inside the items).
+    const rest: Buffer[] = [];
+    let restFrom = 0;
+    // The item being read: its pieces from earlier chunks, and where it starts in this one.
+    let item: Buffer[] = [];
+    let itemFrom = -1;
+    // The top-level key being read, likewise, and the last one read.
+    let key: Buffer[] = [];
+    let keyFrom = -1;
+    let lastKey = '';
+    let expectKey = false;
+    let depth = 0;
+    let inString = false;
+    let escape = false;
+    let inItems = false;
+    let itemsSeen = false;
+    let ended = false;
+    // Items read before `kind` said this is a List.
+    let held: KubeObject[] | undefined;
+    const objectsOf = (bytes: Buffer): KubeObject[] => {
+      let obj: unknown;
+      try {
+        obj = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw new NotStreamable();
+      }
+      const out: KubeObject[] = [];
+      flatten(obj, path, out);
+      return out;
+    };
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const n = readSync(fd, chunk, 0, CHUNK, null);
+      if (n === 0) break;
+      for (let i = 0; i < n; i++) {
+        const b = chunk[i]!;
+        if (inString) {
+          if (escape) escape = false;
+          else if (b === 0x5c) escape = true;
+          else if (b === 0x22) {
+            inString = false;
+            if (keyFrom >= 0) {
+              key.push(chunk.subarray(keyFrom, i + 1));
+              lastKey = JSON.parse(Buffer.concat(key).toString('utf8')) as string;
+              key = [];
+              keyFrom = -1;
+            }
+          }
+          continue;
+        }
+        if (isSpace(b)) continue;
+        if (ended) throw new NotStreamable();
+        if (depth === 0) {
+          if (b !== 0x7b) throw new NotStreamable();
+          depth = 1;
+          expectKey = true;
+          continue;
+        }
+        if (inItems && depth === 2) {
+          // between items
+          if (b === 0x2c) continue;
+          if (b === 0x5d) {
+            inItems = false;
+            depth = 1;
+            restFrom = i;
+            continue;
+          }
+          if (b !== 0x7b) throw new NotStreamable();
+          itemFrom = i;
+          depth = 3;
+          continue;
+        }
+        if (b === 0x22) {
+          inString = true;
+          if (depth === 1 && expectKey) {
+            keyFrom = i;
+            expectKey = false;
+          }
+          continue;
+        }
+        if (b === 0x7b || b === 0x5b) {
+          if (depth === 1 && lastKey === 'items' && b === 0x5b) {
+            if (itemsSeen) throw new NotStreamable();
+            itemsSeen = true;
+            inItems = true;
+            rest.push(chunk.subarray(restFrom, i + 1));
+            restFrom = -1;
+            // The top level so far, closed: its kind says whether the items are objects to serve.
+            let head: Record<string, unknown>;
+            try {
+              head = JSON.parse(Buffer.concat([...rest, Buffer.from(']}')]).toString('utf8')) as Record<string, unknown>;
+            } catch {
+              throw new NotStreamable();
+            }
+            if (head.kind === undefined) held = [];
+            else if (typeof head.kind !== 'string' || !head.kind.endsWith('List')) throw new NotStreamable();
+            depth = 2;
+            continue;
+          }
+          depth++;
+          continue;
+        }
+        if (b === 0x7d || b === 0x5d) {
+          depth--;
+          if (inItems && depth === 2) {
+            item.push(chunk.subarray(itemFrom, i + 1));
+            itemFrom = -1;
+            const objs = objectsOf(item.length === 1 ? item[0]! : Buffer.concat(item));
+            item = [];
+            if (held) held.push(...objs);
+            else yield* objs;
+          } else if (depth === 0) ended = true;
+          continue;
+        }
+        if (depth === 1 && b === 0x2c) expectKey = true;
+      }
+      // Pieces that continue into the next chunk.
+      if (itemFrom >= 0) {
+        item.push(chunk.subarray(itemFrom, n));
+        itemFrom = 0;
+      }
+      if (keyFrom >= 0) {
+        key.push(chunk.subarray(keyFrom, n));
+        keyFrom = 0;
+      }
+      if (restFrom >= 0) {
+        rest.push(chunk.subarray(restFrom, n));
+        restFrom = 0;
+      }
+    }
+    if (!ended) throw new NotStreamable();
+    const whole = Buffer.concat(rest);
+    if (!itemsSeen) {
+      yield* objectsOf(whole);
+      return;
+    }
+    let top: Record<string, unknown>;
+    try {
+      top = JSON.parse(whole.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new NotStreamable();
+    }
+    if (typeof top.kind !== 'string' || !top.kind.endsWith('List')) throw new NotStreamable();
+    if (held) yield* held;
+  } finally {
+    closeSync(fd);
   }
 }
 

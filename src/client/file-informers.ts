@@ -1,8 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { KubeObject } from '../api/types.js';
-import { resourceFor, type ResourceInfo } from '../api/resources.js';
-import { groupByResource, ObjectsFileReader } from '../api/objects-file.js';
-import { objectKey } from '../api/types.js';
+import { resourceFor, resourceForKind, type ResourceInfo } from '../api/resources.js';
+import { ObjectsFileScanner, type ScannedObject } from '../api/objects-file.js';
 import { StoreInformer, type Informer, type InformerFactory } from './informer.js';
 import { logger } from '../observability/log.js';
 
@@ -15,9 +14,13 @@ const log = logger('file-informers');
  */
 export class FileInformerFactory implements InformerFactory {
   private readonly informers = new Map<ResourceInfo, StoreInformer<KubeObject>>();
-  /** What the last load delivered to each informer, by key, as read from the file (before any transform). */
-  private readonly delivered = new Map<ResourceInfo, Map<string, KubeObject>>();
-  private readonly reader: ObjectsFileReader;
+  /**
+   * What the last load delivered to each informer: key to the fingerprint of the object as
+   * read from the file. Only digests: the objects as read (before any transform) are never
+   * kept, so a trimmed informer holds no more than its trimmed cache.
+   */
+  private delivered = new Map<ResourceInfo, Map<string, string>>();
+  private readonly reader: ObjectsFileScanner;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
 
@@ -25,7 +28,7 @@ export class FileInformerFactory implements InformerFactory {
     readonly path: string,
     private readonly opts: { watch?: boolean } = {},
   ) {
-    this.reader = new ObjectsFileReader(path);
+    this.reader = new ObjectsFileScanner(path);
   }
 
   informerFor<T extends KubeObject>(group: string, resource: string): Informer<T> {
@@ -79,22 +82,75 @@ export class FileInformerFactory implements InformerFactory {
   }
 
   private load(): void {
-    const { byResource, unknown } = groupByResource(this.reader.read());
-    for (const o of unknown) log.v(2, 'Ignoring object of a kind kubeplane does not serve', { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name });
-    for (const [info, inf] of this.informers) {
-      const before = this.delivered.get(info) ?? new Map<string, KubeObject>();
-      const now = new Map<string, KubeObject>();
-      for (const o of byResource.get(info) ?? []) now.set(objectKey(o), o);
-      // Only what changed reaches the store (and so the handlers and the transform): an
-      // unchanged document comes back from the reader as the same object, anything else is
-      // compared by content. The store's own replace() would transform and serialize every object.
-      for (const [key, old] of before) if (!now.has(key)) inf.store.remove(old);
-      for (const [key, o] of now) {
-        const old = before.get(key);
-        if (old === o || (old !== undefined && JSON.stringify(old) === JSON.stringify(o))) continue;
-        inf.store.upsert(o);
-      }
-      this.delivered.set(info, now);
+    let changes = this.read();
+    // The scanner skipped a document it had seen, but this factory does not hold it (an
+    // informer made after that read): read everything again.
+    if (changes === undefined) {
+      this.reader.forget();
+      changes = this.read()!;
     }
+    // Only what changed reaches the store (and so the handlers): deletes first, then adds
+    // and updates in file order, each already through the informer's transform.
+    for (const [info, inf] of this.informers) {
+      const before = this.delivered.get(info);
+      const now = changes.seen.get(info);
+      if (before) for (const key of before.keys()) if (!now?.has(key)) inf.store.remove(inf.store.get(key) ?? stub(key));
+      for (const o of changes.upserts.get(info)?.values() ?? []) inf.store.upsert(o, { transformed: true });
+    }
+    this.delivered = changes.seen;
   }
+
+  /**
+   * Reads the file through, one object at a time: each object whose fingerprint differs from
+   * what was delivered is transformed at once (so a trimmed informer never holds the file's
+   * objects whole) and kept aside until the whole file has read well.
+   */
+  private read(): { seen: Map<ResourceInfo, Map<string, string>>; upserts: Map<ResourceInfo, Map<string, KubeObject>> } | undefined {
+    let seen = new Map<ResourceInfo, Map<string, string>>();
+    let upserts = new Map<ResourceInfo, Map<string, KubeObject>>();
+    let stale = false;
+    const unknown = new Set<string>();
+    this.reader.scan({
+      restart: () => {
+        seen = new Map();
+        upserts = new Map();
+        stale = false;
+      },
+      object: (e: ScannedObject) => {
+        const info = resourceForKind(e.apiVersion, e.kind);
+        if (!info) {
+          unknown.add(`${e.apiVersion}/${e.kind}`);
+          return;
+        }
+        const inf = this.informers.get(info);
+        if (!inf) return;
+        const namespace = info.namespaced ? e.namespace || 'default' : e.namespace;
+        const key = namespace ? `${namespace}/${e.name}` : e.name;
+        let m = seen.get(info);
+        if (!m) seen.set(info, (m = new Map()));
+        m.set(key, e.fingerprint);
+        const pending = upserts.get(info);
+        if (this.delivered.get(info)?.get(key) === e.fingerprint) {
+          pending?.delete(key);
+          return;
+        }
+        if (!e.object) {
+          stale = true;
+          return;
+        }
+        let o = e.object;
+        if (namespace !== o.metadata.namespace) o = { ...o, metadata: { ...o.metadata, namespace } };
+        if (pending) pending.set(key, inf.store.transformed(o));
+        else upserts.set(info, new Map([[key, inf.store.transformed(o)]]));
+      },
+    });
+    for (const kind of unknown) log.v(2, 'Ignoring objects of a kind kubeplane does not serve', { kind });
+    return stale ? undefined : { seen, upserts };
+  }
+}
+
+/** An object standing for a key the store no longer holds, so remove() has something to key. */
+function stub(key: string): KubeObject {
+  const slash = key.indexOf('/');
+  return { metadata: slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) } } as KubeObject;
 }

@@ -120,9 +120,9 @@ export class Store<T extends KubeObject> {
     }
   }
 
-  /** Applies one add-or-update from a watch event. */
-  upsert(obj: T): void {
-    this.upsertTransformed(this.transformed(obj));
+  /** Applies one add-or-update from a watch event; `transformed`: the object already went through transformed(). */
+  upsert(obj: T, opts: { transformed?: boolean } = {}): void {
+    this.upsertTransformed(opts.transformed ? obj : this.transformed(obj));
   }
 
   private upsertTransformed(obj: T): void {
