@@ -234,13 +234,17 @@ export function describeProxyPackets(mode: ProxyMode, net: number): void {
       expect(t.sources).toEqual([clientIP]);
     });
 
-    it('the nodes have a router on the node network: a node\'s own processes reach a ClusterIP', async () => {
+    it('the nodes have a router on the node network: a node\'s own processes reach a ClusterIP, a pod\'s way out fails at once', async () => {
       // Without a route for the ClusterIP the kernel refuses to send before any DNAT.
       const route = await c.execInNode(NODE1, ['ip', 'route', 'show', 'default']);
       expect(route.stdout).toMatch(new RegExp(`^default via 192\\.168\\.${net}\\.1 `));
       const t = await http(c.nodeNs(NODE1), `http://${clusterIP.web}/`, 8);
       expect(t.errors).toEqual({});
       expect(t.requests).toBe(8);
+      // The router has nowhere to send the world's addresses and says so (ICMP unreachable
+      // back to the pod), as the node itself did before it had a default route.
+      const out = await http(clientNs, 'http://192.0.2.1/', 1, 5000);
+      expect(Object.keys(out.errors)).toEqual([expect.stringMatching(/^E(NET|HOST)UNREACH$/)]);
     });
 
     it('NodePort answers an external client on both nodes, from endpoints on both nodes', async () => {
