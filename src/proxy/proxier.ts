@@ -6,7 +6,7 @@ import { logger } from '../observability/log.js';
 import type { ProxyConfig } from './config.js';
 import { cleanStaleUDP, type ConntrackCleanupPlan } from './conntrack.js';
 import { RestoreError } from './errors.js';
-import { renderIptables } from './iptables/render.js';
+import { renderIptables, type ServiceTopRules } from './iptables/render.js';
 import type { ProxyMetrics } from './metrics.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './model/change-tracker.js';
 import { nodeTopology } from './model/snapshot.js';
@@ -145,10 +145,20 @@ export class Proxier {
         log.error('Failed to execute iptables-save: stale chains will not be deleted', err);
       }
     }
-    const r = renderIptables({ services: this.services, endpoints: this.endpoints, node: this.node, changedServices: full ? undefined : changed, existingNatChains: existing }, rcfg);
+    // Partial syncs edit the shared chains in place from what the last sync programmed there.
+    const programmedTopRules = full ? undefined : this.programmedTopRules;
+    const r = renderIptables({ services: this.services, endpoints: this.endpoints, node: this.node, changedServices: full ? undefined : changed, existingNatChains: existing, programmedTopRules }, rcfg);
+    // Unknown until the restore succeeds: a failed one is followed by a full sync.
     this.prevActiveNatChains = undefined;
-    await ipt.restore(r.text);
+    this.programmedTopRules = undefined;
+    if (r.text) await ipt.restore(r.text);
     this.prevActiveNatChains = r.activeNatChains;
+    const topRules = programmedTopRules ?? new Map<string, ServiceTopRules>();
+    for (const [key, rules] of r.topRules) {
+      if (rules) topRules.set(key, rules);
+      else topRules.delete(key);
+    }
+    this.programmedTopRules = topRules;
     this.lastPayload = full && !this.deps.keepPayload ? '' : r.text;
     this.lastOps = r.text.split('\n').filter((l) => l && l[0] !== '*' && l !== 'COMMIT').length;
     const m = this.deps.metrics;
@@ -161,6 +171,8 @@ export class Proxier {
   }
 
   private prevActiveNatChains: Set<string> | undefined;
+  /** each service port's rules in the shared chains as the kernel holds them (undefined: unknown) */
+  private programmedTopRules: Map<string, ServiceTopRules> | undefined;
   private iptablesCfg: ReturnType<typeof iptablesConfig> | undefined;
   /**
    * What each programmed service port was rendered from. Its fragment (chains, elements) is a

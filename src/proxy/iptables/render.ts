@@ -46,6 +46,25 @@ export interface IptablesRenderInput {
   changedServices?: ReadonlySet<ServiceKey>;
   /** nat chains present in the kernel, from iptables-save: stale service chains among them are deleted */
   existingNatChains?: Iterable<string>;
+  /**
+   * Partial syncs: each service port's rules in the shared chains (nat KUBE-SERVICES and
+   * KUBE-NODEPORTS; filter KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS,
+   * KUBE-PROXY-FIREWALL) as last programmed, by port key. Given, the partial sync edits those
+   * chains in place instead of redeclaring (flushing) and rewriting them whole: the rules that
+   * went away are deleted by their exact spec (`-D`), new ones are inserted at the top of nat
+   * KUBE-SERVICES (the nodeports jump stays last) or appended elsewhere. Every rule in those
+   * chains matches its own destination and port, so where a rule sits changes nothing, and the
+   * next full sync writes kube-proxy's order again.
+   */
+  programmedTopRules?: ReadonlyMap<string, ServiceTopRules>;
+}
+
+/** One service port's rules in the chains every service shares, as `-A CHAIN ...` lines. */
+export interface ServiceTopRules {
+  /** namespace/name of the Service the port belongs to */
+  service: ServiceKey;
+  nat: readonly string[];
+  filter: readonly string[];
 }
 
 export interface IptablesRenderResult {
@@ -59,6 +78,12 @@ export interface IptablesRenderResult {
   noLocalEndpointsInternal: number;
   noLocalEndpointsExternal: number;
   largeClusterMode: boolean;
+  /**
+   * Shared-chain rules by service port key: after a full sync every port's, after a partial
+   * sync only the changed ports' (undefined: the port is gone). The caller keeps them for the
+   * next partial sync's `programmedTopRules`.
+   */
+  topRules: Map<string, ServiceTopRules | undefined>;
 }
 
 function q(comment: string): string {
@@ -125,8 +150,12 @@ function ipInCidr(ip: string, net: string, bits: number): boolean {
 
 /** Renders the whole restore payload (`*filter` then `*nat`) for one sync. */
 export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderConfig): IptablesRenderResult {
+  const inPlace = input.changedServices !== undefined && input.programmedTopRules !== undefined;
   const b: Buffers = { filterChains: new LineBuffer(), filterRules: new LineBuffer(), natChains: new LineBuffer(), natRules: new LineBuffer() };
-  writeTopLevel(b, cfg);
+  // The shared chains' declarations and rules: written out by full syncs (and partial syncs
+  // without the programmed rules), only counted by in-place partial syncs.
+  const top: Buffers = inPlace ? { filterChains: new LineBuffer(true), filterRules: new LineBuffer(true), natChains: new LineBuffer(true), natRules: new LineBuffer(true) } : b;
+  writeTopLevel(top, cfg);
   const activeNatChains = new Set<string>();
   let totalEndpoints = 0;
   for (const key of input.services.keys()) totalEndpoints += input.endpoints.get(key)?.length ?? 0;
@@ -135,6 +164,7 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
   let noLocalExternal = 0;
   const keys = [...input.services.keys()].sort();
   let skippedRules = 0;
+  const topRules = new Map<string, ServiceTopRules | undefined>();
   for (const key of keys) {
     const svc = input.services.get(key)!;
     const eps = input.endpoints.get(key) ?? EMPTY;
@@ -142,10 +172,12 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
     noLocalInternal += out.noLocalInternal;
     noLocalExternal += out.noLocalExternal;
     for (const c of out.active) activeNatChains.add(c);
-    for (const l of out.filterRules) b.filterRules.writeLine(l);
-    for (const l of out.natTop) b.natRules.writeLine(l);
+    for (const l of out.filterRules) top.filterRules.writeLine(l);
+    for (const l of out.natTop) top.natRules.writeLine(l);
     // Unchanged services' chains are left out of a partial restore; their rules still count.
-    const skip = input.changedServices !== undefined && !input.changedServices.has(`${svc.namespace}/${svc.name}`);
+    const serviceKey = `${svc.namespace}/${svc.name}`;
+    const skip = input.changedServices !== undefined && !input.changedServices.has(serviceKey);
+    if (!skip) topRules.set(key, { service: serviceKey, nat: out.natTop, filter: out.filterRules });
     if (skip) {
       skippedRules += out.natRules.length;
       continue;
@@ -153,6 +185,7 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
     for (const l of out.natChains) b.natChains.writeLine(l);
     for (const l of out.natRules) b.natRules.writeLine(l);
   }
+  const edits = inPlace ? topRuleEdits(input.programmedTopRules!, input.changedServices!, topRules) : undefined;
   let deletedChains = 0;
   if (input.existingNatChains) {
     const stale = [...input.existingNatChains].filter((c) => isServiceChainName(c) && !activeNatChains.has(c)).sort();
@@ -163,21 +196,64 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
       deletedChains++;
     }
   }
-  writeNodePortsJump(b, cfg);
-  writeForward(b, cfg);
-  const text = `*filter\n${b.filterChains.text()}${b.filterRules.text()}COMMIT\n*nat\n${b.natChains.text()}${b.natRules.text()}COMMIT\n`;
+  writeNodePortsJump(top, cfg);
+  writeForward(top, cfg);
+  let text: string;
+  let natRulesTotal = b.natRules.lineCount + skippedRules - deletedChains;
+  let natRulesWritten = b.natRules.lineCount - deletedChains;
+  if (edits) {
+    natRulesTotal += top.natRules.lineCount;
+    natRulesWritten += edits.natAdded;
+    // Deletions first: a stale chain can only be removed once no rule jumps to it.
+    const filter = edits.filter.length ? `*filter\n${edits.filter.join('\n')}\nCOMMIT\n` : '';
+    const natEdits = edits.nat.length ? edits.nat.join('\n') + '\n' : '';
+    const nat = b.natChains.lineCount || natEdits || b.natRules.lineCount ? `*nat\n${b.natChains.text()}${natEdits}${b.natRules.text()}COMMIT\n` : '';
+    text = filter + nat;
+  } else {
+    text = `*filter\n${b.filterChains.text()}${b.filterRules.text()}COMMIT\n*nat\n${b.natChains.text()}${b.natRules.text()}COMMIT\n`;
+  }
   return {
     text,
     activeNatChains,
-    filterRules: b.filterRules.lineCount,
-    natRulesTotal: b.natRules.lineCount + skippedRules - deletedChains,
-    natRulesWritten: b.natRules.lineCount - deletedChains,
+    filterRules: top.filterRules.lineCount,
+    natRulesTotal,
+    natRulesWritten,
     deletedChains,
     noLocalEndpointsInternal: noLocalInternal,
     noLocalEndpointsExternal: noLocalExternal,
     largeClusterMode,
+    topRules,
   };
 }
+
+/**
+ * The in-place edits of the shared chains for the changed Services' ports: `-D` for each rule
+ * that was programmed and is no longer rendered, then `-I KUBE-SERVICES 1` / `-A` for each new
+ * one. Ports of changed Services that no longer exist are added to `topRules` as undefined.
+ */
+function topRuleEdits(programmed: ReadonlyMap<string, ServiceTopRules>, changed: ReadonlySet<ServiceKey>, topRules: Map<string, ServiceTopRules | undefined>): { nat: string[]; filter: string[]; natAdded: number } {
+  for (const [key, old] of programmed) if (changed.has(old.service) && !topRules.has(key)) topRules.set(key, undefined);
+  const natDeletes: string[] = [];
+  const natAdds: string[] = [];
+  const filterDeletes: string[] = [];
+  const filterAdds: string[] = [];
+  const diff = (oldLines: readonly string[], newLines: readonly string[], deletes: string[], adds: string[], nat: boolean): void => {
+    const keep = new Set(newLines);
+    const had = new Set(oldLines);
+    for (const l of oldLines) if (!keep.has(l)) deletes.push('-D' + l.slice(2));
+    for (const l of newLines) {
+      if (had.has(l)) continue;
+      adds.push(nat && l.startsWith(`-A ${KUBE_SERVICES} `) ? `-I ${KUBE_SERVICES} 1 ${l.slice(KUBE_SERVICES.length + 4)}` : l);
+    }
+  };
+  for (const [key, cur] of topRules) {
+    const old = programmed.get(key);
+    diff(old?.nat ?? EMPTY_LINES, cur?.nat ?? EMPTY_LINES, natDeletes, natAdds, true);
+    diff(old?.filter ?? EMPTY_LINES, cur?.filter ?? EMPTY_LINES, filterDeletes, filterAdds, false);
+  }
+  return { nat: [...natDeletes, ...natAdds], filter: [...filterDeletes, ...filterAdds], natAdded: natAdds.length };
+}
+const EMPTY_LINES: readonly string[] = [];
 
 function writeNodePortsJump(b: Buffers, cfg: IptablesRenderConfig): void {
   const comment = q('kubernetes service nodeports; NOTE: this must be the last rule in this chain');

@@ -87,3 +87,129 @@ describe('iptables partial sync', () => {
     expect(r.text).not.toContain('"big/big -> ');
   });
 });
+
+/**
+ * iptables-restore --noflush, as a model: table -> chain -> rules. A `:CHAIN` line creates or
+ * flushes the chain, `-A` appends, `-I CHAIN 1` inserts first, `-D` removes the exact rule
+ * (and fails when it is not there, as the kernel does), `-X` deletes an empty chain.
+ */
+function applyRestore(tables: Map<string, Map<string, string[]>>, payload: string): void {
+  let table: Map<string, string[]> | undefined;
+  for (const line of payload.split('\n')) {
+    if (!line || line === 'COMMIT') continue;
+    if (line.startsWith('*')) {
+      const name = line.slice(1);
+      if (!tables.has(name)) tables.set(name, new Map());
+      table = tables.get(name);
+      continue;
+    }
+    const t = table!;
+    if (line.startsWith(':')) {
+      t.set(line.slice(1, line.indexOf(' ')), []);
+      continue;
+    }
+    const [op, chain, ...rest] = line.split(' ');
+    const rules = t.get(chain!);
+    if (!rules) throw new Error(`no chain ${chain}: ${line}`);
+    if (op === '-A') rules.push(rest.join(' '));
+    else if (op === '-I') {
+      expect(rest[0]).toBe('1');
+      rules.unshift(rest.slice(1).join(' '));
+    } else if (op === '-D') {
+      const i = rules.indexOf(rest.join(' '));
+      if (i < 0) throw new Error(`-D of a rule that is not there: ${line}`);
+      rules.splice(i, 1);
+    } else if (op === '-X') {
+      expect(rules).toEqual([]);
+      t.delete(chain!);
+    } else throw new Error(`unexpected ${line}`);
+  }
+}
+
+describe('iptables in-place partial sync', () => {
+  const rcfg = iptablesConfig(cfg, 'IPv4');
+  const base = loadObjects('overall.json');
+  const render = (objs: KubeObject[], changed?: string[], prev?: ReturnType<typeof renderIptables>) => {
+    const state = stateFromObjects(objs, 'IPv4', 'test-node');
+    if (!changed) return renderIptables(state, rcfg);
+    const programmed = new Map([...prev!.topRules].filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined));
+    return renderIptables({ ...state, changedServices: new Set(changed), existingNatChains: prev!.activeNatChains, programmedTopRules: programmed }, rcfg);
+  };
+  /** The kernel after a full sync of `from` and then the partial sync to `to`, beside a full sync of `to`. */
+  const afterPartial = (from: KubeObject[], to: KubeObject[], changed: string[]) => {
+    const a = render(from);
+    const p = render(to, changed, a);
+    const kernel = new Map<string, Map<string, string[]>>();
+    applyRestore(kernel, a.text);
+    applyRestore(kernel, p.text);
+    const want = new Map<string, Map<string, string[]>>();
+    applyRestore(want, render(to).text);
+    return { partial: p, kernel, want };
+  };
+  const sortedChains = (t: Map<string, Map<string, string[]>>) => new Map([...t].map(([name, chains]) => [name, new Map([...chains].map(([c, r]) => [c, [...r].sort()]))]));
+  const nodePortsJump = /nodeports; NOTE: this must be the last rule in this chain/;
+
+  it('a full sync is unchanged and returns every port\'s shared-chain rules', () => {
+    const full = render(base);
+    expect(full.text).toBe(renderIptables(stateFromObjects(base, 'IPv4', 'test-node'), rcfg).text);
+    const shared = [...full.topRules.values()].flatMap((r) => [...r!.nat, ...r!.filter]);
+    for (const l of shared) expect(full.text).toContain(l + '\n');
+    expect(shared.some((l) => l.startsWith('-A KUBE-SERVICES ') && l.includes('ns2/svc2:p80 cluster IP'))).toBe(true);
+  });
+
+  it('adding a service inserts its rules into KUBE-SERVICES without redeclaring the shared chains', () => {
+    const { partial, kernel, want } = afterPartial(base, [...base, ...extra], ['ns9/new']);
+    const lines = partial.text.split('\n');
+    for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']) expect(lines).not.toContain(`:${c} - [0:0]`);
+    expect(partial.text).not.toContain('*filter');
+    expect(lines.filter((l) => l.includes('KUBE-SERVICES'))).toEqual([expect.stringMatching(/^-I KUBE-SERVICES 1 -m comment --comment "ns9\/new:p80 cluster IP" -m tcp -p tcp -d 172\.30\.0\.99 --dport 80 -j KUBE-SVC-/)]);
+    expect(lines.filter((l) => l.startsWith('-A KUBE-SERVICES') || l.startsWith('-D '))).toEqual([]);
+    expect(sortedChains(kernel)).toEqual(sortedChains(want));
+    expect(kernel.get('nat')!.get('KUBE-SERVICES')!.at(-1)).toMatch(nodePortsJump);
+  });
+
+  it('deleting a service removes exactly its programmed shared-chain rules before its chains', () => {
+    const withNew = [...base, ...extra];
+    const gone = ['ns2/svc2', 'ns5/svc5'];
+    const to = withNew.filter((o) => !gone.includes(`${o.metadata.namespace}/${(o.metadata.labels?.['kubernetes.io/service-name'] ?? o.metadata.name)}`) || o.kind === 'Node');
+    const { partial, kernel, want } = afterPartial(withNew, to, gone);
+    const full = render(withNew);
+    const expected = [...full.topRules.entries()].filter(([, r]) => gone.includes(r!.service)).flatMap(([, r]) => [...r!.nat, ...r!.filter]).map((l) => '-D' + l.slice(2));
+    const deletes = partial.text.split('\n').filter((l) => l.startsWith('-D '));
+    expect(deletes.sort()).toEqual(expected.sort());
+    // health check port (filter KUBE-NODEPORTS), firewall drop (KUBE-PROXY-FIREWALL) and external IP rules among them
+    expect(deletes.some((l) => l.startsWith('-D KUBE-NODEPORTS ') && l.includes('health check node port'))).toBe(true);
+    expect(deletes.some((l) => l.startsWith('-D KUBE-PROXY-FIREWALL '))).toBe(true);
+    const lastDelete = partial.text.lastIndexOf('\n-D ');
+    expect(lastDelete).toBeGreaterThan(0);
+    expect(partial.text.indexOf('\n-X ')).toBeGreaterThan(lastDelete);
+    expect([...partial.topRules.entries()].filter(([, r]) => r === undefined).length).toBeGreaterThan(0);
+    expect(sortedChains(kernel)).toEqual(sortedChains(want));
+    expect(kernel.get('nat')!.get('KUBE-SERVICES')!.at(-1)).toMatch(nodePortsJump);
+  });
+
+  it('a service losing its endpoints moves from nat to a filter REJECT, and back', () => {
+    const noEps = base.filter((o) => !(o.kind === 'EndpointSlice' && o.metadata.name === 'svc1-1'));
+    const lose = afterPartial(base, noEps, ['ns1/svc1']);
+    expect(lose.partial.text).toMatch(/^-A KUBE-SERVICES -m comment --comment "ns1\/svc1:p80 has no endpoints" .* -j REJECT$/m);
+    expect(lose.partial.text).toMatch(/^-D KUBE-SERVICES -m comment --comment "ns1\/svc1:p80 cluster IP" /m);
+    expect(sortedChains(lose.kernel)).toEqual(sortedChains(lose.want));
+    const regain = afterPartial(noEps, base, ['ns1/svc1']);
+    expect(regain.partial.text).toMatch(/^-D KUBE-SERVICES -m comment --comment "ns1\/svc1:p80 has no endpoints" /m);
+    expect(sortedChains(regain.kernel)).toEqual(sortedChains(regain.want));
+    expect(regain.kernel.get('nat')!.get('KUBE-SERVICES')!.at(-1)).toMatch(nodePortsJump);
+  });
+
+  it('an endpoint change rewrites only the service chains; a change with no effect sends nothing', () => {
+    const moved = base.map((o) =>
+      o.kind === 'EndpointSlice' && o.metadata.name === 'svc3-1' ? ({ ...o, endpoints: [...(o as unknown as { endpoints: unknown[] }).endpoints, { addresses: ['10.180.3.9'] }] } as KubeObject) : o,
+    );
+    const { partial, kernel, want } = afterPartial(base, moved, ['ns3/svc3']);
+    expect(partial.text).not.toMatch(/^-[ADI] KUBE-(SERVICES|NODEPORTS) /m);
+    expect(partial.text).toMatch(/^:KUBE-SEP-\S+ - \[0:0\]$/m);
+    expect(sortedChains(kernel)).toEqual(sortedChains(want));
+    // the Service "changed" but renders the same: nothing outside its own chains
+    const same = render(base, ['ns6/svc6'], render(base));
+    expect(same.text).toBe('');
+  });
+});
