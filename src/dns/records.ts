@@ -25,11 +25,11 @@ export interface ServiceRecord {
 }
 
 export interface EndpointRecord {
-  ip: string;
-  family: 4 | 6;
+  readonly ip: string;
+  readonly family: 4 | 6;
   /** the DNS label: hostname, pod name (endpoint_pod_names) or the dashed IP, lower-case */
-  hostname: string;
-  ports: PortRecord[];
+  readonly hostname: string;
+  readonly ports: PortRecord[];
 }
 
 export interface ReverseTarget {
@@ -45,12 +45,56 @@ export interface RecordIndexOptions {
   pods?: boolean;
 }
 
-interface SliceRecord {
-  serviceKey: string;
-  endpoints: EndpointRecord[];
+/** The ready endpoints of one EndpointSlice, as the index keeps them. */
+export interface SliceRecord {
+  /** `namespace/service`, lower-case */
+  readonly serviceKey: string;
+  readonly namespace: string;
+  readonly service: string;
+  readonly endpoints: SliceEndpoint[];
 }
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/**
+ * One address of a ready endpoint: 50,000 of these for 50,000 endpoints, so it holds only
+ * what the answers need. The dashed-IP label and the family are computed when asked (only
+ * for answers not already stored encoded), the slice it came from answers PTR questions.
+ */
+export class SliceEndpoint implements EndpointRecord {
+  constructor(
+    readonly ip: string,
+    /** hostname or pod name when one names it, lower-case; undefined: the dashed IP */
+    readonly label: string | undefined,
+    readonly ports: PortRecord[],
+    readonly slice: SliceRecord,
+  ) {}
+
+  get family(): 4 | 6 {
+    return this.ip.includes(':') ? 6 : 4;
+  }
+
+  get hostname(): string {
+    return this.label ?? endpointHostname(this.ip, undefined, undefined, false);
+  }
+}
+
+// Port lists are the same for most services (one `http` port, say): one shared copy of each.
+const portLists = new Map<string, PortRecord[]>();
+const MAX_PORT_LISTS = 10_000;
+
+function internPorts(ports: PortRecord[]): PortRecord[] {
+  const k = ports.map((p) => `${p.name}/${p.protocol}/${p.port}`).join(',');
+  const known = portLists.get(k);
+  if (known) return known;
+  // Bounded: past it lists are kept per object, as before.
+  if (portLists.size < MAX_PORT_LISTS) portLists.set(k, ports);
+  return ports;
+}
+
+function portRecords(ports: readonly { name?: string; protocol?: string; port: number }[]): PortRecord[] {
+  return internPorts(ports.map((p) => ({ name: (p.name ?? '').toLowerCase(), protocol: (p.protocol ?? 'TCP').toLowerCase(), port: p.port })));
+}
 
 function key(namespace: string, name: string): string {
   return `${namespace.toLowerCase()}/${name.toLowerCase()}`;
@@ -82,31 +126,59 @@ export function serviceRecord(svc: Service): ServiceRecord {
     kind,
     clusterIPs: kind === 'ClusterIP' ? ips.filter((ip) => isIP(ip) !== 0) : [],
     externalName: kind === 'ExternalName' ? (spec.externalName ?? '').replace(/\.$/, '') : '',
-    ports: (spec.ports ?? []).map((p) => ({ name: (p.name ?? '').toLowerCase(), protocol: (p.protocol ?? 'TCP').toLowerCase(), port: p.port })),
+    ports: portRecords(spec.ports ?? []),
   };
 }
 
-function sliceRecord(slice: EndpointSlice, endpointPodNames: boolean): SliceRecord | undefined {
+const NO_PORTS: PortRecord[] = [{ name: '', protocol: 'tcp', port: -1 }];
+
+/** The slice's ready endpoints; undefined for a slice DNS does not serve (no service label, FQDN). */
+export function sliceRecord(slice: EndpointSlice, endpointPodNames: boolean): SliceRecord | undefined {
   const svcName = slice.metadata.labels?.[SERVICE_NAME_LABEL];
   if (!svcName || slice.addressType === 'FQDN') return undefined;
-  const ports: PortRecord[] = slice.ports?.length
-    ? slice.ports.map((p) => ({ name: (p.name ?? '').toLowerCase(), protocol: (p.protocol ?? 'TCP').toLowerCase(), port: p.port }))
-    : [{ name: '', protocol: 'tcp', port: -1 }];
-  const endpoints: EndpointRecord[] = [];
+  const ports = slice.ports?.length ? portRecords(slice.ports) : NO_PORTS;
+  const namespace = (slice.metadata.namespace ?? 'default').toLowerCase();
+  const service = svcName.toLowerCase();
+  const rec: SliceRecord = { serviceKey: `${namespace}/${service}`, namespace, service, endpoints: [] };
   for (const ep of slice.endpoints ?? []) {
     // ready unset means unknown, which counts as ready (as the API documents it).
     if (ep.conditions?.ready === false) continue;
     for (const ip of ep.addresses ?? []) {
-      const family = isIP(ip);
-      if (family === 0) continue;
-      endpoints.push({ ip, family: family as 4 | 6, hostname: endpointHostname(ip, ep.hostname, ep.targetRef?.name, endpointPodNames), ports });
+      if (isIP(ip) === 0) continue;
+      const label = endpointHostname(ip, ep.hostname, ep.targetRef?.name, endpointPodNames);
+      rec.endpoints.push(new SliceEndpoint(ip, label === endpointHostname(ip, undefined, undefined, false) ? undefined : label, ports, rec));
     }
   }
-  return { serviceKey: key(slice.metadata.namespace ?? 'default', svcName), endpoints };
+  return rec;
 }
 
 function serviceEqual(a: ServiceRecord, b: ServiceRecord): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sliceEqual(a: SliceRecord, b: SliceRecord): boolean {
+  if (a.serviceKey !== b.serviceKey || a.endpoints.length !== b.endpoints.length) return false;
+  for (let i = 0; i < a.endpoints.length; i++) {
+    const x = a.endpoints[i]!;
+    const y = b.endpoints[i]!;
+    if (x.ip !== y.ip || x.label !== y.label || (x.ports !== y.ports && JSON.stringify(x.ports) !== JSON.stringify(y.ports))) return false;
+  }
+  return true;
+}
+
+/**
+ * Where an informer transform (trim.ts) leaves the record it made from an object, so the
+ * index keeps that one copy and the informer cache keeps a stub around it, as CoreDNS's
+ * informers cache its own small objects instead of the API's.
+ */
+export const DNS_RECORD: unique symbol = Symbol('kubeplane.dns.record');
+
+export interface ProjectedObject<R> {
+  [DNS_RECORD]?: R;
+}
+
+function carried<R>(obj: object): R | undefined {
+  return (obj as ProjectedObject<R>)[DNS_RECORD];
 }
 
 export class RecordIndex {
@@ -117,12 +189,14 @@ export class RecordIndex {
   private readonly services = new Map<string, ServiceRecord>();
   private readonly slices = new Map<string, SliceRecord>();
   private readonly slicesByService = new Map<string, Set<string>>();
+  /** endpoints of services with several slices, joined once per change */
   private readonly endpointCache = new Map<string, EndpointRecord[]>();
   private readonly namespaces = new Set<string>();
   private readonly podIPs = new Map<string, Map<string, number>>();
   private readonly reverseClusterIP = new Map<string, string[]>();
   private readonly changeListeners: (() => void)[] = [];
-  private readonly reverseEndpoints = new Map<string, ReverseTarget[]>();
+  /** endpoint IP to the endpoint (one in nearly every cluster) or endpoints with that IP */
+  private readonly reverseEndpoints = new Map<string, SliceEndpoint | SliceEndpoint[]>();
 
   constructor(readonly opts: RecordIndexOptions = {}) {}
 
@@ -139,7 +213,7 @@ export class RecordIndex {
   // ---- event intake ----------------------------------------------------------
 
   upsertService(svc: Service): void {
-    const rec = serviceRecord(svc);
+    const rec = carried<ServiceRecord>(svc) ?? serviceRecord(svc);
     const k = key(rec.namespace, rec.name);
     const old = this.services.get(k);
     if (old && serviceEqual(old, rec)) return;
@@ -160,13 +234,13 @@ export class RecordIndex {
 
   upsertEndpointSlice(slice: EndpointSlice): void {
     const sk = key(slice.metadata.namespace ?? 'default', slice.metadata.name ?? '');
-    const rec = sliceRecord(slice, this.opts.endpointPodNames ?? false);
+    const rec = DNS_RECORD in slice ? carried<SliceRecord>(slice) : sliceRecord(slice, this.opts.endpointPodNames ?? false);
     const old = this.slices.get(sk);
     if (!rec) {
       if (old) this.deleteEndpointSlice(slice);
       return;
     }
-    if (old && JSON.stringify(old) === JSON.stringify(rec)) return;
+    if (old && sliceEqual(old, rec)) return;
     if (old) this.detachSlice(sk, old);
     this.slices.set(sk, rec);
     this.indexReverse(rec, true);
@@ -268,10 +342,14 @@ export class RecordIndex {
   /** Ready endpoints of a service across all its slices. */
   endpoints(namespace: string, name: string): EndpointRecord[] {
     const k = `${namespace}/${name}`;
+    const slices = this.slicesByService.get(k);
+    if (!slices) return [];
+    // One slice (services under 100 endpoints): its own list, no copy.
+    if (slices.size === 1) for (const sk of slices) return this.slices.get(sk)!.endpoints;
     let eps = this.endpointCache.get(k);
     if (eps) return eps;
     eps = [];
-    for (const sk of this.slicesByService.get(k) ?? []) eps.push(...this.slices.get(sk)!.endpoints);
+    for (const sk of slices) eps.push(...this.slices.get(sk)!.endpoints);
     this.endpointCache.set(k, eps);
     return eps;
   }
@@ -287,22 +365,27 @@ export class RecordIndex {
 
   /** Endpoint names behind an IP. */
   endpointOwners(ip: string): ReverseTarget[] {
-    return this.reverseEndpoints.get(ip) ?? [];
+    const found = this.reverseEndpoints.get(ip);
+    if (!found) return [];
+    return (Array.isArray(found) ? found : [found]).map((ep) => ({ hostname: ep.hostname, service: ep.slice.service, namespace: ep.slice.namespace }));
   }
 
   /** Adds or removes one slice's endpoints in the reverse map (kept current per event). */
   private indexReverse(rec: SliceRecord, add: boolean): void {
-    const [namespace, service] = rec.serviceKey.split('/') as [string, string];
     for (const ep of rec.endpoints) {
+      const found = this.reverseEndpoints.get(ep.ip);
       if (add) {
-        push(this.reverseEndpoints, ep.ip, { hostname: ep.hostname, service, namespace });
+        if (!found) this.reverseEndpoints.set(ep.ip, ep);
+        else if (Array.isArray(found)) found.push(ep);
+        else this.reverseEndpoints.set(ep.ip, [found, ep]);
         continue;
       }
-      const list = this.reverseEndpoints.get(ep.ip);
-      if (!list) continue;
-      const i = list.findIndex((t) => t.hostname === ep.hostname && t.service === service && t.namespace === namespace);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.reverseEndpoints.delete(ep.ip);
+      if (found === ep) this.reverseEndpoints.delete(ep.ip);
+      else if (Array.isArray(found)) {
+        const i = found.indexOf(ep);
+        if (i >= 0) found.splice(i, 1);
+        if (found.length === 1) this.reverseEndpoints.set(ep.ip, found[0]!);
+      }
     }
   }
 

@@ -16,7 +16,7 @@ import { LoopHandler } from './loop.js';
 import { DnsMetrics } from './metrics.js';
 import type { PluginFactory } from './plugin.js';
 import { RecordIndex } from './records.js';
-import { trimEndpointSlice, trimNamespace, trimPod, trimService } from './trim.js';
+import { trimEndpointSliceFor, trimNamespace, trimPod, trimService } from './trim.js';
 import { DnsServer } from './server.js';
 import { parseHostPort } from './forward.js';
 import { logger } from '../observability/log.js';
@@ -59,7 +59,7 @@ export function connectInformers(factory: InformerFactory, index: RecordIndex, p
   if (trim) svc.setTransform?.(trimService);
   svc.addEventHandler({ onAdd: (o) => index.upsertService(o), onUpdate: (_, o) => index.upsertService(o), onDelete: (o) => index.deleteService(o) });
   const eps = factory.informerFor<EndpointSlice>('discovery.k8s.io', 'endpointslices');
-  if (trim) eps.setTransform?.(trimEndpointSlice);
+  if (trim) eps.setTransform?.(trimEndpointSliceFor(index.opts.endpointPodNames ?? false));
   eps.addEventHandler({ onAdd: (o) => index.upsertEndpointSlice(o), onUpdate: (_, o) => index.upsertEndpointSlice(o), onDelete: (o) => index.deleteEndpointSlice(o) });
   const ns = factory.informerFor<Namespace>('', 'namespaces');
   if (trim) ns.setTransform?.(trimNamespace);
