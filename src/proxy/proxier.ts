@@ -6,7 +6,7 @@ import { logger } from '../observability/log.js';
 import type { ProxyConfig } from './config.js';
 import { cleanStaleUDP, type ConntrackCleanupPlan } from './conntrack.js';
 import { RestoreError } from './errors.js';
-import { renderIptables, type ServiceTopRules } from './iptables/render.js';
+import { renderIptables, type PortRules, type RuleTotals } from './iptables/render.js';
 import type { ProxyMetrics } from './metrics.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './model/change-tracker.js';
 import { nodeTopology } from './model/snapshot.js';
@@ -135,30 +135,39 @@ export class Proxier {
     // One config object for the proxier's life: the renderer's per-service cache is keyed on it.
     const rcfg = (this.iptablesCfg ??= iptablesConfig(this.cfg, this.family));
     if (full) await ipt.ensureJumpsAndCanaries(this.family === 'IPv4' && rcfg.localhostNodePorts);
-    // Full syncs ask the kernel which chains exist; partial syncs know it from the last sync,
-    // which saves an iptables-save of the whole nat table per change.
-    let existing: Iterable<string> | undefined = full ? undefined : this.prevActiveNatChains;
-    if (!existing) {
+    // Partial syncs edit the shared chains in place from what the last syncs programmed there
+    // (and know their stale chains from it); full syncs ask the kernel which chains exist.
+    const programmed = full ? undefined : this.iptablesProgrammed;
+    let existing: Iterable<string> | undefined = full || programmed ? undefined : this.prevActiveNatChains;
+    if (!existing && !programmed) {
       try {
         existing = await ipt.natChains();
       } catch (err) {
         log.error('Failed to execute iptables-save: stale chains will not be deleted', err);
       }
     }
-    // Partial syncs edit the shared chains in place from what the last sync programmed there.
-    const programmedTopRules = full ? undefined : this.programmedTopRules;
-    const r = renderIptables({ services: this.services, endpoints: this.endpoints, node: this.node, changedServices: full ? undefined : changed, existingNatChains: existing, programmedTopRules }, rcfg);
+    const r = renderIptables(
+      {
+        services: this.services,
+        endpoints: this.endpoints,
+        node: this.node,
+        changedServices: full ? undefined : changed,
+        existingNatChains: existing,
+        programmed: programmed && { byService: programmed.byService, portKeysByService: this.svcTracker.portKeysByService, totals: programmed.totals },
+      },
+      rcfg,
+    );
     // Unknown until the restore succeeds: a failed one is followed by a full sync.
     this.prevActiveNatChains = undefined;
-    this.programmedTopRules = undefined;
+    this.iptablesProgrammed = undefined;
     if (r.text) await ipt.restore(r.text);
-    this.prevActiveNatChains = r.activeNatChains;
-    const topRules = programmedTopRules ?? new Map<string, ServiceTopRules>();
-    for (const [key, rules] of r.topRules) {
-      if (rules) topRules.set(key, rules);
-      else topRules.delete(key);
+    if (!programmed) this.prevActiveNatChains = r.activeNatChains;
+    const byService = programmed?.byService ?? new Map<string, Map<string, PortRules>>();
+    for (const [svcKey, ports] of r.ports) {
+      if (ports.size) byService.set(svcKey, ports);
+      else byService.delete(svcKey);
     }
-    this.programmedTopRules = topRules;
+    this.iptablesProgrammed = { byService, totals: { filterRules: r.filterRules, natRulesTotal: r.natRulesTotal, noLocalEndpointsInternal: r.noLocalEndpointsInternal, noLocalEndpointsExternal: r.noLocalEndpointsExternal } };
     this.lastPayload = full && !this.deps.keepPayload ? '' : r.text;
     this.lastOps = r.text.split('\n').filter((l) => l && l[0] !== '*' && l !== 'COMMIT').length;
     const m = this.deps.metrics;
@@ -171,8 +180,8 @@ export class Proxier {
   }
 
   private prevActiveNatChains: Set<string> | undefined;
-  /** each service port's rules in the shared chains as the kernel holds them (undefined: unknown) */
-  private programmedTopRules: Map<string, ServiceTopRules> | undefined;
+  /** what the kernel holds for each Service's ports, and the rule counts (undefined: unknown) */
+  private iptablesProgrammed: { byService: Map<string, Map<string, PortRules>>; totals: RuleTotals } | undefined;
   private iptablesCfg: ReturnType<typeof iptablesConfig> | undefined;
   /**
    * What each programmed service port was rendered from. Its fragment (chains, elements) is a

@@ -47,28 +47,48 @@ export interface IptablesRenderInput {
   /** nat chains present in the kernel, from iptables-save: stale service chains among them are deleted */
   existingNatChains?: Iterable<string>;
   /**
-   * Partial syncs: each service port's rules in the shared chains (nat KUBE-SERVICES and
-   * KUBE-NODEPORTS; filter KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS,
-   * KUBE-PROXY-FIREWALL) as last programmed, by port key. Given, the partial sync edits those
-   * chains in place instead of redeclaring (flushing) and rewriting them whole: the rules that
-   * went away are deleted by their exact spec (`-D`), new ones are inserted at the top of nat
-   * KUBE-SERVICES (the nodeports jump stays last) or appended elsewhere. Every rule in those
-   * chains matches its own destination and port, so where a rule sits changes nothing, and the
-   * next full sync writes kube-proxy's order again.
+   * Partial syncs: what the last syncs programmed for each Service. Given, the partial sync
+   * edits the chains every Service shares (nat KUBE-SERVICES and KUBE-NODEPORTS; filter
+   * KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS, KUBE-PROXY-FIREWALL) in place instead
+   * of redeclaring (flushing) and rewriting them whole: the rules that went away are deleted by
+   * their exact spec (`-D`), new ones are inserted at the top of nat KUBE-SERVICES (the
+   * nodeports jump stays last) or appended elsewhere. Each of those rules matches its own
+   * destination and port, so where it sits changes nothing, and the next full sync writes
+   * kube-proxy's order again. Only the changed Services are looked at: cost follows the change.
    */
-  programmedTopRules?: ReadonlyMap<string, ServiceTopRules>;
+  programmed?: ProgrammedRules;
 }
 
-/** One service port's rules in the chains every service shares, as `-A CHAIN ...` lines. */
-export interface ServiceTopRules {
-  /** namespace/name of the Service the port belongs to */
-  service: ServiceKey;
+export interface ProgrammedRules {
+  /** Service -> service port key -> what the kernel holds for that port */
+  byService: ReadonlyMap<ServiceKey, ReadonlyMap<string, PortRules>>;
+  /** each Service's current port keys (the change tracker's index) */
+  portKeysByService: ReadonlyMap<ServiceKey, readonly string[]>;
+  /** the last sync's rule counts, carried forward by the changed ports' differences */
+  totals: RuleTotals;
+}
+
+/** What one service port contributes: its shared-chain rules (`-A CHAIN ...` lines), its own chains, counts. */
+export interface PortRules {
   nat: readonly string[];
   filter: readonly string[];
+  chains: readonly string[];
+  /** nat rules in total: shared-chain ones and its own chains' */
+  natRules: number;
+  noLocalInternal: number;
+  noLocalExternal: number;
+}
+
+export interface RuleTotals {
+  filterRules: number;
+  natRulesTotal: number;
+  noLocalEndpointsInternal: number;
+  noLocalEndpointsExternal: number;
 }
 
 export interface IptablesRenderResult {
   text: string;
+  /** nat chains in use (a partial sync in place: the changed Services' only) */
   activeNatChains: Set<string>;
   filterRules: number;
   /** nat rules in the full ruleset, including ones a partial sync skipped */
@@ -78,12 +98,8 @@ export interface IptablesRenderResult {
   noLocalEndpointsInternal: number;
   noLocalEndpointsExternal: number;
   largeClusterMode: boolean;
-  /**
-   * Shared-chain rules by service port key: after a full sync every port's, after a partial
-   * sync only the changed ports' (undefined: the port is gone). The caller keeps them for the
-   * next partial sync's `programmedTopRules`.
-   */
-  topRules: Map<string, ServiceTopRules | undefined>;
+  /** per Service, per port: after a full sync every Service's, after a partial sync the changed ones' (empty: gone) */
+  ports: Map<ServiceKey, Map<string, PortRules>>;
 }
 
 function q(comment: string): string {
@@ -150,21 +166,16 @@ function ipInCidr(ip: string, net: string, bits: number): boolean {
 
 /** Renders the whole restore payload (`*filter` then `*nat`) for one sync. */
 export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderConfig): IptablesRenderResult {
-  const inPlace = input.changedServices !== undefined && input.programmedTopRules !== undefined;
+  if (input.changedServices !== undefined && input.programmed !== undefined) return renderInPlace(input, input.changedServices, input.programmed, cfg);
   const b: Buffers = { filterChains: new LineBuffer(), filterRules: new LineBuffer(), natChains: new LineBuffer(), natRules: new LineBuffer() };
-  // The shared chains' declarations and rules: written out by full syncs (and partial syncs
-  // without the programmed rules), only counted by in-place partial syncs.
-  const top: Buffers = inPlace ? { filterChains: new LineBuffer(true), filterRules: new LineBuffer(true), natChains: new LineBuffer(true), natRules: new LineBuffer(true) } : b;
-  writeTopLevel(top, cfg);
+  writeTopLevel(b, cfg);
   const activeNatChains = new Set<string>();
-  let totalEndpoints = 0;
-  for (const key of input.services.keys()) totalEndpoints += input.endpoints.get(key)?.length ?? 0;
-  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  const largeClusterMode = isLargeCluster(input);
   let noLocalInternal = 0;
   let noLocalExternal = 0;
   const keys = [...input.services.keys()].sort();
   let skippedRules = 0;
-  const topRules = new Map<string, ServiceTopRules | undefined>();
+  const ports = new Map<ServiceKey, Map<string, PortRules>>();
   for (const key of keys) {
     const svc = input.services.get(key)!;
     const eps = input.endpoints.get(key) ?? EMPTY;
@@ -172,12 +183,12 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
     noLocalInternal += out.noLocalInternal;
     noLocalExternal += out.noLocalExternal;
     for (const c of out.active) activeNatChains.add(c);
-    for (const l of out.filterRules) top.filterRules.writeLine(l);
-    for (const l of out.natTop) top.natRules.writeLine(l);
+    for (const l of out.filterRules) b.filterRules.writeLine(l);
+    for (const l of out.natTop) b.natRules.writeLine(l);
     // Unchanged services' chains are left out of a partial restore; their rules still count.
     const serviceKey = `${svc.namespace}/${svc.name}`;
     const skip = input.changedServices !== undefined && !input.changedServices.has(serviceKey);
-    if (!skip) topRules.set(key, { service: serviceKey, nat: out.natTop, filter: out.filterRules });
+    if (!skip) setPort(ports, serviceKey, key, out);
     if (skip) {
       skippedRules += out.natRules.length;
       continue;
@@ -185,7 +196,6 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
     for (const l of out.natChains) b.natChains.writeLine(l);
     for (const l of out.natRules) b.natRules.writeLine(l);
   }
-  const edits = inPlace ? topRuleEdits(input.programmedTopRules!, input.changedServices!, topRules) : undefined;
   let deletedChains = 0;
   if (input.existingNatChains) {
     const stale = [...input.existingNatChains].filter((c) => isServiceChainName(c) && !activeNatChains.has(c)).sort();
@@ -196,47 +206,58 @@ export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderCo
       deletedChains++;
     }
   }
-  writeNodePortsJump(top, cfg);
-  writeForward(top, cfg);
-  let text: string;
-  let natRulesTotal = b.natRules.lineCount + skippedRules - deletedChains;
-  let natRulesWritten = b.natRules.lineCount - deletedChains;
-  if (edits) {
-    natRulesTotal += top.natRules.lineCount;
-    natRulesWritten += edits.natAdded;
-    // Deletions first: a stale chain can only be removed once no rule jumps to it.
-    const filter = edits.filter.length ? `*filter\n${edits.filter.join('\n')}\nCOMMIT\n` : '';
-    const natEdits = edits.nat.length ? edits.nat.join('\n') + '\n' : '';
-    const nat = b.natChains.lineCount || natEdits || b.natRules.lineCount ? `*nat\n${b.natChains.text()}${natEdits}${b.natRules.text()}COMMIT\n` : '';
-    text = filter + nat;
-  } else {
-    text = `*filter\n${b.filterChains.text()}${b.filterRules.text()}COMMIT\n*nat\n${b.natChains.text()}${b.natRules.text()}COMMIT\n`;
-  }
+  writeNodePortsJump(b, cfg);
+  writeForward(b, cfg);
+  const text = `*filter\n${b.filterChains.text()}${b.filterRules.text()}COMMIT\n*nat\n${b.natChains.text()}${b.natRules.text()}COMMIT\n`;
   return {
     text,
     activeNatChains,
-    filterRules: top.filterRules.lineCount,
-    natRulesTotal,
-    natRulesWritten,
+    filterRules: b.filterRules.lineCount,
+    natRulesTotal: b.natRules.lineCount + skippedRules - deletedChains,
+    natRulesWritten: b.natRules.lineCount - deletedChains,
     deletedChains,
     noLocalEndpointsInternal: noLocalInternal,
     noLocalEndpointsExternal: noLocalExternal,
     largeClusterMode,
-    topRules,
+    ports,
   };
 }
 
+function isLargeCluster(input: IptablesRenderInput): boolean {
+  let totalEndpoints = 0;
+  for (const key of input.services.keys()) totalEndpoints += input.endpoints.get(key)?.length ?? 0;
+  return totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+}
+
+function portRules(out: ServiceOutput): PortRules {
+  return { nat: out.natTop, filter: out.filterRules, chains: out.active, natRules: out.natTop.length + out.natRules.length, noLocalInternal: out.noLocalInternal, noLocalExternal: out.noLocalExternal };
+}
+
+function setPort(ports: Map<ServiceKey, Map<string, PortRules>>, serviceKey: ServiceKey, key: string, out: ServiceOutput): void {
+  let m = ports.get(serviceKey);
+  if (!m) ports.set(serviceKey, (m = new Map()));
+  m.set(key, portRules(out));
+}
+
 /**
- * The in-place edits of the shared chains for the changed Services' ports: `-D` for each rule
- * that was programmed and is no longer rendered, then `-I KUBE-SERVICES 1` / `-A` for each new
- * one. Ports of changed Services that no longer exist are added to `topRules` as undefined.
+ * A partial sync that edits the shared chains in place (see `programmed`): only the changed
+ * Services are rendered and compared with what was programmed for them. Payload: their own
+ * chains redeclared (flushed) and refilled, `-D` of their shared-chain rules that went away
+ * (before any `-X`: a chain can only go once nothing jumps to it), `-I KUBE-SERVICES 1` / `-A`
+ * of the new ones, `-X` of their chains no longer used.
  */
-function topRuleEdits(programmed: ReadonlyMap<string, ServiceTopRules>, changed: ReadonlySet<ServiceKey>, topRules: Map<string, ServiceTopRules | undefined>): { nat: string[]; filter: string[]; natAdded: number } {
-  for (const [key, old] of programmed) if (changed.has(old.service) && !topRules.has(key)) topRules.set(key, undefined);
+function renderInPlace(input: IptablesRenderInput, changed: ReadonlySet<ServiceKey>, programmed: ProgrammedRules, cfg: IptablesRenderConfig): IptablesRenderResult {
+  const largeClusterMode = isLargeCluster(input);
+  const natChains = new LineBuffer();
+  const natRules = new LineBuffer();
   const natDeletes: string[] = [];
   const natAdds: string[] = [];
   const filterDeletes: string[] = [];
   const filterAdds: string[] = [];
+  const totals = { ...programmed.totals };
+  const ports = new Map<ServiceKey, Map<string, PortRules>>();
+  const active = new Set<string>();
+  const wereActive = new Set<string>();
   const diff = (oldLines: readonly string[], newLines: readonly string[], deletes: string[], adds: string[], nat: boolean): void => {
     const keep = new Set(newLines);
     const had = new Set(oldLines);
@@ -246,12 +267,49 @@ function topRuleEdits(programmed: ReadonlyMap<string, ServiceTopRules>, changed:
       adds.push(nat && l.startsWith(`-A ${KUBE_SERVICES} `) ? `-I ${KUBE_SERVICES} 1 ${l.slice(KUBE_SERVICES.length + 4)}` : l);
     }
   };
-  for (const [key, cur] of topRules) {
-    const old = programmed.get(key);
-    diff(old?.nat ?? EMPTY_LINES, cur?.nat ?? EMPTY_LINES, natDeletes, natAdds, true);
-    diff(old?.filter ?? EMPTY_LINES, cur?.filter ?? EMPTY_LINES, filterDeletes, filterAdds, false);
+  for (const serviceKey of [...changed].sort()) {
+    const old = programmed.byService.get(serviceKey);
+    const cur = new Map<string, PortRules>();
+    for (const key of [...(programmed.portKeysByService.get(serviceKey) ?? EMPTY_LINES)].sort()) {
+      const svc = input.services.get(key);
+      if (!svc) continue;
+      const out = serviceOutput(svc, input.endpoints.get(key) ?? EMPTY, input, cfg, largeClusterMode);
+      cur.set(key, portRules(out));
+      for (const l of out.natChains) natChains.writeLine(l);
+      for (const l of out.natRules) natRules.writeLine(l);
+      for (const c of out.active) active.add(c);
+    }
+    for (const key of new Set([...(old?.keys() ?? []), ...cur.keys()])) {
+      const was = old?.get(key);
+      const now = cur.get(key);
+      diff(was?.nat ?? EMPTY_LINES, now?.nat ?? EMPTY_LINES, natDeletes, natAdds, true);
+      diff(was?.filter ?? EMPTY_LINES, now?.filter ?? EMPTY_LINES, filterDeletes, filterAdds, false);
+      for (const c of was?.chains ?? EMPTY_LINES) wereActive.add(c);
+      totals.filterRules += (now?.filter.length ?? 0) - (was?.filter.length ?? 0);
+      totals.natRulesTotal += (now?.natRules ?? 0) - (was?.natRules ?? 0);
+      totals.noLocalEndpointsInternal += (now?.noLocalInternal ?? 0) - (was?.noLocalInternal ?? 0);
+      totals.noLocalEndpointsExternal += (now?.noLocalExternal ?? 0) - (was?.noLocalExternal ?? 0);
+    }
+    ports.set(serviceKey, cur);
   }
-  return { nat: [...natDeletes, ...natAdds], filter: [...filterDeletes, ...filterAdds], natAdded: natAdds.length };
+  const stale = [...wereActive].filter((c) => !active.has(c)).sort();
+  for (const c of stale) {
+    natChains.write(`:${c} - [0:0]`);
+    natRules.write('-X', c);
+  }
+  const natEdits = [...natDeletes, ...natAdds];
+  const filterEdits = [...filterDeletes, ...filterAdds];
+  const filter = filterEdits.length ? `*filter\n${filterEdits.join('\n')}\nCOMMIT\n` : '';
+  const nat = natChains.lineCount || natEdits.length || natRules.lineCount ? `*nat\n${natChains.text()}${natEdits.length ? natEdits.join('\n') + '\n' : ''}${natRules.text()}COMMIT\n` : '';
+  return {
+    text: filter + nat,
+    activeNatChains: active,
+    ...totals,
+    natRulesWritten: natRules.lineCount - stale.length + natAdds.length,
+    deletedChains: stale.length,
+    largeClusterMode,
+    ports,
+  };
 }
 const EMPTY_LINES: readonly string[] = [];
 

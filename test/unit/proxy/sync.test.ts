@@ -132,8 +132,10 @@ describe('iptables in-place partial sync', () => {
   const render = (objs: KubeObject[], changed?: string[], prev?: ReturnType<typeof renderIptables>) => {
     const state = stateFromObjects(objs, 'IPv4', 'test-node');
     if (!changed) return renderIptables(state, rcfg);
-    const programmed = new Map([...prev!.topRules].filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined));
-    return renderIptables({ ...state, changedServices: new Set(changed), existingNatChains: prev!.activeNatChains, programmedTopRules: programmed }, rcfg);
+    const portKeysByService = new Map<string, string[]>();
+    for (const [key, svc] of state.services) portKeysByService.set(`${svc.namespace}/${svc.name}`, [...(portKeysByService.get(`${svc.namespace}/${svc.name}`) ?? []), key]);
+    const totals = { filterRules: prev!.filterRules, natRulesTotal: prev!.natRulesTotal, noLocalEndpointsInternal: prev!.noLocalEndpointsInternal, noLocalEndpointsExternal: prev!.noLocalEndpointsExternal };
+    return renderIptables({ ...state, changedServices: new Set(changed), programmed: { byService: prev!.ports, portKeysByService, totals } }, rcfg);
   };
   /** The kernel after a full sync of `from` and then the partial sync to `to`, beside a full sync of `to`. */
   const afterPartial = (from: KubeObject[], to: KubeObject[], changed: string[]) => {
@@ -152,7 +154,7 @@ describe('iptables in-place partial sync', () => {
   it('a full sync is unchanged and returns every port\'s shared-chain rules', () => {
     const full = render(base);
     expect(full.text).toBe(renderIptables(stateFromObjects(base, 'IPv4', 'test-node'), rcfg).text);
-    const shared = [...full.topRules.values()].flatMap((r) => [...r!.nat, ...r!.filter]);
+    const shared = [...full.ports.values()].flatMap((m) => [...m.values()]).flatMap((r) => [...r.nat, ...r.filter]);
     for (const l of shared) expect(full.text).toContain(l + '\n');
     expect(shared.some((l) => l.startsWith('-A KUBE-SERVICES ') && l.includes('ns2/svc2:p80 cluster IP'))).toBe(true);
   });
@@ -174,7 +176,7 @@ describe('iptables in-place partial sync', () => {
     const to = withNew.filter((o) => !gone.includes(`${o.metadata.namespace}/${(o.metadata.labels?.['kubernetes.io/service-name'] ?? o.metadata.name)}`) || o.kind === 'Node');
     const { partial, kernel, want } = afterPartial(withNew, to, gone);
     const full = render(withNew);
-    const expected = [...full.topRules.entries()].filter(([, r]) => gone.includes(r!.service)).flatMap(([, r]) => [...r!.nat, ...r!.filter]).map((l) => '-D' + l.slice(2));
+    const expected = [...full.ports.entries()].filter(([svc]) => gone.includes(svc)).flatMap(([, m]) => [...m.values()]).flatMap((r) => [...r.nat, ...r.filter]).map((l) => '-D' + l.slice(2));
     const deletes = partial.text.split('\n').filter((l) => l.startsWith('-D '));
     expect(deletes.sort()).toEqual(expected.sort());
     // health check port (filter KUBE-NODEPORTS), firewall drop (KUBE-PROXY-FIREWALL) and external IP rules among them
@@ -183,7 +185,10 @@ describe('iptables in-place partial sync', () => {
     const lastDelete = partial.text.lastIndexOf('\n-D ');
     expect(lastDelete).toBeGreaterThan(0);
     expect(partial.text.indexOf('\n-X ')).toBeGreaterThan(lastDelete);
-    expect([...partial.topRules.entries()].filter(([, r]) => r === undefined).length).toBeGreaterThan(0);
+    expect(gone.map((svc) => partial.ports.get(svc)?.size)).toEqual([0, 0]);
+    // counts carried forward from the full sync match a full render of the result
+    const fullTo = render(to);
+    expect([partial.filterRules, partial.natRulesTotal, partial.noLocalEndpointsInternal, partial.noLocalEndpointsExternal]).toEqual([fullTo.filterRules, fullTo.natRulesTotal, fullTo.noLocalEndpointsInternal, fullTo.noLocalEndpointsExternal]);
     expect(sortedChains(kernel)).toEqual(sortedChains(want));
     expect(kernel.get('nat')!.get('KUBE-SERVICES')!.at(-1)).toMatch(nodePortsJump);
   });
