@@ -82,7 +82,8 @@ function objects(): unknown {
       service('sticky', { selector: { app: 'web' }, sessionAffinity: 'ClientIP', ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] }),
       // One endpoint, on node 0 only.
       deployment('local', 1, { nodeSelector: { 'kubernetes.io/hostname': NODE0 } }),
-      service('local', { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'local' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] }),
+      // A LoadBalancer (no load balancer here: its NodePort and healthCheckNodePort are what count).
+      service('local', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector: { app: 'local' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] }),
       // Selects nothing.
       service('empty', { type: 'NodePort', selector: { app: 'nothing' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] }),
       // Bare pods: deleting one leaves no replacement that could take over its address.
@@ -119,6 +120,7 @@ export function describeProxyPackets(mode: ProxyMode, net: number): void {
     const nodeIP: Record<string, string> = {};
     const clusterIP: Record<string, string> = {};
     const nodePort: Record<string, number> = {};
+    const healthCheckNodePort: Record<string, number> = {};
     /** addresses of pods the tests deleted */
     const deletedIPs: string[] = [];
 
@@ -204,9 +206,10 @@ export function describeProxyPackets(mode: ProxyMode, net: number): void {
       for (const n of JSON.parse(await c.kubectlOk(['get', 'nodes', '-o', 'json'])).items as { metadata: { name: string }; status: { addresses: { type: string; address: string }[] } }[]) {
         nodeIP[n.metadata.name] = n.status.addresses.find((a) => a.type === 'InternalIP')!.address;
       }
-      for (const s of JSON.parse(await c.kubectlOk(['get', 'services', '-o', 'json'])).items as { metadata: { name: string }; spec: { clusterIP: string; ports: { nodePort?: number }[] } }[]) {
+      for (const s of JSON.parse(await c.kubectlOk(['get', 'services', '-o', 'json'])).items as { metadata: { name: string }; spec: { clusterIP: string; ports: { nodePort?: number }[]; healthCheckNodePort?: number } }[]) {
         clusterIP[s.metadata.name] = s.spec.clusterIP;
         if (s.spec.ports[0]!.nodePort) nodePort[s.metadata.name] = s.spec.ports[0]!.nodePort;
+        if (s.spec.healthCheckNodePort) healthCheckNodePort[s.metadata.name] = s.spec.healthCheckNodePort;
       }
       const rollout = await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s'], { timeoutMs: 70_000 });
       expect(rollout.code, rollout.stderr + c.output()).toBe(0);
@@ -259,7 +262,7 @@ export function describeProxyPackets(mode: ProxyMode, net: number): void {
       }
     });
 
-    it('externalTrafficPolicy Local keeps the client\'s source address, and a node without a local endpoint drops', async () => {
+    it('externalTrafficPolicy Local keeps the client\'s source address, a node without a local endpoint drops, healthCheckNodePort tells them apart', async () => {
       const [local] = await pods('app=local');
       expect(local?.spec.nodeName).toBe(NODE0);
       await caughtUp('local', 'tcp', 8080, [NODE0]);
@@ -274,6 +277,14 @@ export function describeProxyPackets(mode: ProxyMode, net: number): void {
       // Pods still reach it through either node: the policy is for external traffic only.
       const inside = await http(clientNs, `http://${clusterIP.local}/`, 3);
       expect(inside.answers).toEqual({ [local!.metadata.name]: 3 });
+      // A load balancer learns which nodes to use from healthCheckNodePort, as kube-proxy serves it.
+      for (const [node, code, count] of [[NODE0, 200, 1], [NODE1, 503, 0]] as const) {
+        const r = await runCommand('ip', ['netns', 'exec', ext.ns, 'curl', '-s', '-i', '-m', '5', `http://${nodeIP[node]}:${healthCheckNodePort.local}/`]);
+        expect(r.stdout, node).toMatch(new RegExp(`^HTTP/1\\.1 ${code} `));
+        const body = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { service: unknown; localEndpoints: number };
+        expect(body.service).toEqual({ namespace: 'default', name: 'local' });
+        expect(body.localEndpoints).toBe(count);
+      }
     });
 
     it('sessionAffinity ClientIP sticks to one endpoint', async () => {
