@@ -1,6 +1,6 @@
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders as H2Headers, type OutgoingHttpHeaders } from 'node:http2';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { ClientRequest, ClientResponse } from './messages.js';
 
 /**
  * backend-protocol GRPC: HTTP/2 with prior knowledge (h2c) to the pod, one multiplexed
@@ -28,8 +28,10 @@ export class GrpcUpstreams {
 
   /** Proxies one request; `done(status)` is called once when it ends either way. */
   forward(
-    req: IncomingMessage | Http2ServerRequest,
-    res: ServerResponse | Http2ServerResponse,
+    req: ClientRequest,
+    /** the request body (null: none) */
+    body: Readable | null,
+    res: ClientResponse,
     origin: string,
     path: string,
     headers: Record<string, string | string[]>,
@@ -61,7 +63,7 @@ export class GrpcUpstreams {
       res.addTrailers(trailers);
     });
     stream.on('data', (chunk: Buffer) => {
-      if (!(res as ServerResponse).write(chunk)) {
+      if (!res.write(chunk)) {
         stream.pause();
         res.once('drain', () => stream.resume());
       }
@@ -78,7 +80,8 @@ export class GrpcUpstreams {
     res.once('close', () => {
       if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
     });
-    (req as IncomingMessage).pipe(stream);
+    if (body) body.pipe(stream);
+    else stream.end();
   }
 
   close(): void {
@@ -87,7 +90,7 @@ export class GrpcUpstreams {
   }
 }
 
-function fail(res: ServerResponse | Http2ServerResponse, status: number): void {
+function fail(res: ClientResponse, status: number): void {
   if (res.headersSent) return void res.destroy();
   res.writeHead(status, { 'content-type': 'text/plain', 'content-length': '0' });
   res.end();

@@ -3,7 +3,7 @@
  * endpoints over undici pools. This file is the hot path, so it is larger than most and
  * keeps per-request state on one object instead of closures.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
@@ -17,12 +17,11 @@ import { clientAddress, clientResponseHeaderList, setListHeader, upstreamRequest
 import { BodyTooLargeError, H1_BODY_TIMEOUT, H1_CONNECT_TIMEOUT, H1_HEADERS_TIMEOUT, H1_SEND_TIMEOUT, H1Pool, type H1Controller, type H1Handler, type H1Request } from './h1.js';
 import { applyCors, chooseCanary, LimitState, pickAffinity, rewritePath, sourceAllowed } from './policy.js';
 import type { IngressMetrics } from './metrics.js';
+import { LeanRequest } from './h1server.js';
+import type { ClientRequest, ClientResponse } from './messages.js';
 import { logger } from '../observability/log.js';
 
 const log = logger('ingress');
-
-type ClientRequest = IncomingMessage | Http2ServerRequest;
-type ClientResponse = ServerResponse | Http2ServerResponse;
 
 const HSTS = 'max-age=31536000; includeSubDomains';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -158,7 +157,7 @@ class Exchange implements H1Handler {
 
   onResponseData(controller: H1Controller, chunk: Buffer): void {
     this.bytes += chunk.length;
-    if (!(this.res as ServerResponse).write(chunk)) {
+    if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', resumeController.bind(controller));
     }
@@ -363,7 +362,7 @@ export class Proxy {
     if (a.cors && req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
       const h: Record<string, string | string[]> = { 'content-length': '0', 'content-type': 'text/plain charset=UTF-8' };
       applyCors(a.cors, req.headers.origin, h, true);
-      res.writeHead(204, h as Record<string, string>);
+      res.writeHead(204, h);
       res.end();
       return this.count({ route, req, status: 204, canary: false }, t0, 0);
     }
@@ -396,7 +395,7 @@ export class Proxy {
       method,
       path,
       head: upstreamRequestHead(req.rawHeaders, fwd),
-      body: hasBody ? (req as IncomingMessage) : null,
+      body: hasBody ? (req instanceof LeanRequest ? (req.body ?? null) : (req as IncomingMessage)) : null,
       ...(hasBody && length !== undefined ? { contentLength: length } : {}),
       // A body without Content-Length is counted as it streams; Content-Length was checked already.
       maxBody: hasBody && length === undefined ? a.proxyBodySize : 0,
@@ -422,7 +421,8 @@ export class Proxy {
     }
     ex.endpoint = ep;
     this.health.begin(ep.origin);
-    this.grpc.forward(ex.req, ex.res, ep.origin, path, headers, { connect: a.connectTimeout, read: a.readTimeout }, (status) => ex.finish(status));
+    const body = ex.req instanceof LeanRequest ? (ex.req.body ?? null) : (ex.req as IncomingMessage);
+    this.grpc.forward(ex.req, body, ex.res, ep.origin, path, headers, { connect: a.connectTimeout, read: a.readTimeout }, (status) => ex.finish(status));
   }
 
   /** Dispatches (or re-dispatches after a connect failure) to the next endpoint. */

@@ -6,6 +6,8 @@ import { MAX_HELLO_BYTES, parseClientHello } from './sni.js';
 import type { SecureContext } from 'node:tls';
 import type { Proxy } from './proxy.js';
 import { TLS_MIN_VERSION, type KeyPair } from './tls.js';
+import { LeanServer } from './h1server.js';
+import type { ClientResponse } from './messages.js';
 
 export interface Bind {
   host: string;
@@ -18,6 +20,8 @@ export type PassthroughLookup = (servername: string) => { address: string; port:
 /** How long a new HTTPS connection may take to send its ClientHello when passthrough peeks at it. */
 const HELLO_TIMEOUT_MS = 10_000;
 const PASSTHROUGH_CONNECT_TIMEOUT_MS = 5_000;
+const KEEP_ALIVE_TIMEOUT_MS = 75_000;
+const HEADERS_TIMEOUT_MS = 60_000;
 
 /**
  * The two client-facing listeners. Neither is ever closed or re-created on a
@@ -25,6 +29,8 @@ const PASSTHROUGH_CONNECT_TIMEOUT_MS = 5_000;
  */
 export class Listeners {
   http: Server | undefined;
+  /** the plain-HTTP fast path in front of `http` (which keeps upgrades and anything unusual) */
+  private lean: LeanServer | undefined;
   https: Http2SecureServer | undefined;
   /** with ssl-passthrough: the TCP listener that reads SNI before choosing pipe or TLS */
   front: TcpServer | undefined;
@@ -42,7 +48,8 @@ export class Listeners {
     const proxy = this.proxy;
     if (httpBind) {
       let port = httpBind.port;
-      const server = createHttpServer({ keepAliveTimeout: 75_000, requestTimeout: 0, headersTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res, false, port));
+      const server = createHttpServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS }, (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res, false, port));
+      this.lean = new LeanServer(server, (req, res) => proxy.handle(req, res, false, port), { keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS });
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, false, port));
       server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => onClientError(err, socket, proxy));
       await listenOn(server, httpBind);
@@ -58,7 +65,8 @@ export class Listeners {
           SNICallback: (name, cb) => cb(null, this.sni(name)),
           ...this.defaultPair(),
         } as Parameters<typeof createSecureServer>[0],
-        (req: Http2ServerRequest, res: Http2ServerResponse) => proxy.handle(req, res, true, port),
+        // Http2ServerResponse takes a flat header list too, which its typings do not say.
+        (req: Http2ServerRequest, res: Http2ServerResponse) => proxy.handle(req, res as unknown as ClientResponse, true, port),
       );
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.handleUpgrade(req, socket, head, true, port));
       server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => onClientError(err, socket, proxy));
@@ -87,11 +95,13 @@ export class Listeners {
   /** Stops accepting, then waits for in-flight requests (bounded by graceMs). */
   async close(graceMs = 5000): Promise<void> {
     const servers = [this.http, this.front ?? this.https].filter((s): s is Server | Http2SecureServer => s !== undefined);
+    this.lean?.closeIdle();
     await Promise.race([
       Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))),
       new Promise<void>((r) => setTimeout(r, graceMs).unref()),
     ]);
     for (const s of servers) (s as Server).closeAllConnections?.();
+    this.lean?.destroyAll();
   }
 }
 
