@@ -134,7 +134,7 @@ class Conn {
     this.socket = o.tls
       ? tlsConnect({ host: o.host, port: o.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], servername: o.servername })
       : netConnect({ host: o.host, port: o.port, noDelay: true });
-    this.socket.setTimeout(o.connectTimeout);
+    this.arm(o.connectTimeout);
     this.socket.on(o.tls ? 'secureConnect' : 'connect', onConnect);
     this.socket.on('data', onData);
     this.socket.on('end', onEnd);
@@ -142,6 +142,19 @@ class Conn {
     this.socket.on('close', onClose);
     this.socket.on('timeout', onTimeout);
     (this.socket as SocketWithConn)[kConn] = this;
+  }
+
+  private timeoutMs = -1;
+
+  /**
+   * The socket's inactivity timeout. Node makes a new timer (and a bound callback) on every
+   * setTimeout call; with the default timeouts the value never changes between exchanges,
+   * and any read or write restarts the countdown anyway.
+   */
+  arm(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 
   start(req: H1Request, handler: H1Handler): void {
@@ -172,7 +185,7 @@ class Conn {
     if (!req.body) {
       const framing = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? 'content-length: 0\r\n' : '';
       s.write(`${req.method} ${req.path} HTTP/1.1\r\n${req.head}${framing}\r\n`, 'latin1');
-      s.setTimeout(req.readTimeout);
+      this.arm(req.readTimeout);
       return;
     }
     const head = `${req.method} ${req.path} HTTP/1.1\r\n${req.head}${req.contentLength !== undefined ? `content-length: ${req.contentLength}` : 'transfer-encoding: chunked'}\r\n\r\n`;
@@ -181,7 +194,7 @@ class Conn {
     if (req.contentLength !== undefined) s.write(head, 'latin1');
     else this.pendingHead = head;
     this.sending = true;
-    s.setTimeout(req.sendTimeout);
+    this.arm(req.sendTimeout);
     const body = req.body;
     body.on('data', this.onBodyData);
     body.on('end', this.onBodyEnd);
@@ -226,7 +239,7 @@ class Conn {
       this.socket.write(`${this.pendingHead ?? ''}0\r\n\r\n`, 'latin1');
       this.pendingHead = undefined;
     }
-    if (!this.gotHead) this.socket.setTimeout(this.req!.readTimeout);
+    if (!this.gotHead) this.arm(this.req!.readTimeout);
   };
 
   private readonly onBodyError = (): void => {
@@ -389,7 +402,7 @@ class Conn {
       this.remaining = contentLength;
     } else this.mode = Mode.Close;
     if (this.mode === Mode.Close) this.keepAlive = false;
-    this.socket.setTimeout(req.readTimeout);
+    this.arm(req.readTimeout);
     this.handler!.onResponseStart(this.ctl!, code, headers);
     return true;
   }
@@ -566,7 +579,7 @@ export class H1Pool {
       return;
     }
     c.idle = true;
-    c.socket.setTimeout(IDLE_TIMEOUT_MS);
+    c.arm(IDLE_TIMEOUT_MS);
     this.idle.push(c);
   }
 
