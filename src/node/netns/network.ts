@@ -62,6 +62,18 @@ async function sysctl(ns: string, kv: string, optional = false): Promise<void> {
   }
 }
 
+/**
+ * Makes a bridge keep its MAC address. A bridge whose address was never set takes the lowest
+ * of its ports' addresses, so it changes as pods come and go; neighbours that cached the old
+ * one (pods for their gateway, nodes for the router) then send into the void until their
+ * entries age out. Docker pins docker0's address for the same reason.
+ */
+async function pinMac(ns: string, dev: string): Promise<void> {
+  const [link] = JSON.parse(await ipIn(ns, '-j', 'link', 'show', 'dev', dev)) as { address?: string }[];
+  if (!link?.address) throw new Error(`${dev} in ${ns} has no MAC address`);
+  await ipIn(ns, 'link', 'set', 'dev', dev, 'address', link.address);
+}
+
 export class Fabric {
   readonly fabricNs: string;
   /** the node network's router (br0 in the fabric namespace): the nodes' default gateway */
@@ -90,6 +102,7 @@ export class Fabric {
   async create(): Promise<void> {
     await this.addNs(this.fabricNs);
     await ipIn(this.fabricNs, 'link', 'add', 'br0', 'type', 'bridge');
+    await pinMac(this.fabricNs, 'br0');
     await ipIn(this.fabricNs, 'link', 'set', 'br0', 'up');
     // A node without a default route drops traffic to a Service without endpoints in routing,
     // before kube-proxy's reject rules in the forward hook see it (a real node always has a
@@ -138,6 +151,7 @@ export class Fabric {
     const gateway = hostInCIDR(podCIDR, 1);
     if (!gateway) throw new Error(`podCIDR ${podCIDR} has no gateway address`);
     await ipIn(node.ns, 'link', 'add', 'cbr0', 'type', 'bridge');
+    await pinMac(node.ns, 'cbr0');
     await ipIn(node.ns, 'addr', 'add', `${gateway}/${podCIDR.split('/')[1]}`, 'dev', 'cbr0');
     await ipIn(node.ns, 'link', 'set', 'cbr0', 'up');
     node.podCIDR = podCIDR;
