@@ -200,7 +200,9 @@ export function describeProxyPackets(mode: ProxyMode, net: number): void {
       waitFor(async () => (await rules(node)).includes(`default/${svc}`), { what: `${node}'s rules to mention default/${svc}`, timeoutMs: 30_000 });
 
     beforeAll(async () => {
-      c = await startNetnsCluster({ nodes: 2, tag: mode === 'iptables' ? 'kppi' : 'kppn', proxyMode: mode, net, args: ['--image-command', `proxy-backend=${process.execPath} ${BACKEND}`] });
+      // `up`'s own status page would take the host's 127.0.0.1:10249, which other tests use.
+      const args = ['--status-bind', 'off', '--image-command', `proxy-backend=${process.execPath} ${BACKEND}`];
+      c = await startNetnsCluster({ nodes: 2, tag: mode === 'iptables' ? 'kppi' : 'kppn', proxyMode: mode, net, args });
       ext = await c.addExternalClient('ext');
       await c.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(objects()) });
       for (const n of JSON.parse(await c.kubectlOk(['get', 'nodes', '-o', 'json'])).items as { metadata: { name: string }; status: { addresses: { type: string; address: string }[] } }[]) {
@@ -211,16 +213,17 @@ export function describeProxyPackets(mode: ProxyMode, net: number): void {
         if (s.spec.ports[0]!.nodePort) nodePort[s.metadata.name] = s.spec.ports[0]!.nodePort;
         if (s.spec.healthCheckNodePort) healthCheckNodePort[s.metadata.name] = s.spec.healthCheckNodePort;
       }
-      const rollout = await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s'], { timeoutMs: 70_000 });
+      // Generous: 8 pods and 2 data planes start here at once, on a machine that may be busy.
+      const rollout = await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=120s'], { timeoutMs: 130_000 });
       expect(rollout.code, rollout.stderr + c.output()).toBe(0);
       await waitFor(async () => (await c.kubectlOk(['get', 'pod', 'client', '-o', 'jsonpath={.status.phase}'])) === 'Running', { what: 'client pod Running', timeoutMs: 30_000 });
       clientNs = await c.podNs('client');
       await caughtUp('web', 'tcp', 8080);
-    }, 120_000);
+    }, 200_000);
 
     afterAll(async () => {
       await c?.stop();
-    }, 60_000);
+    }, 90_000);
 
     it('a pod reaches a ClusterIP whose endpoints are on both nodes, and requests spread over all of them', async () => {
       const web = await pods('app=web');
