@@ -5,9 +5,15 @@
 // calls the handle's send directly, as Socket#send finally does. That handle is Node's
 // internal UDPWrap: where it cannot be found (another runtime, a future Node) the public
 // Socket#send is used, with the same effect.
+//
+// The handle first tries to send at once (uv_udp_try_send) and says so by returning the
+// byte count + 1; only when the kernel queue is full does it keep the request object and
+// the buffers for a later send. So one request object serves every reply sent at once, and
+// the caller learns whether it may reuse its buffer.
 import type dgram from 'node:dgram';
 
-export type UdpSend = (buf: Buffer, port: number, address: string) => void;
+/** Sends `buf`; true when the bytes are no longer needed (sent, or failed), false while they are queued. */
+export type UdpSend = (buf: Buffer, port: number, address: string) => boolean;
 
 /** A sender, and whether it found the socket's handle (false: Socket#send). */
 export type UdpSender = UdpSend & { readonly direct: boolean };
@@ -33,25 +39,41 @@ function sendWrapClass(): SendWrapClass | null {
   return sendWrap;
 }
 
-function stateOf(socket: dgram.Socket): { handle?: UdpHandle } | undefined {
+/** dgram's per-socket state (Node 20-24 keep it under a symbol described 'state symbol'). */
+export function socketState(socket: dgram.Socket): { handle?: unknown } | undefined {
   const sym = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  return sym ? (socket as unknown as Record<symbol, { handle?: UdpHandle }>)[sym] : undefined;
+  const state = sym ? (socket as unknown as Record<symbol, unknown>)[sym] : undefined;
+  return typeof state === 'object' && state !== null ? (state as { handle?: unknown }) : undefined;
 }
 
 /** A send function for replies on a bound socket. */
 export function udpSender(socket: dgram.Socket, opts: { direct?: boolean } = {}): UdpSender {
-  const publicSend: UdpSend = (buf, port, address) => socket.send(buf, port, address);
+  const publicSend: UdpSend = (buf, port, address) => {
+    socket.send(buf, port, address);
+    return false;
+  };
   const SendWrap = opts.direct === false ? null : sendWrapClass();
-  const state = SendWrap ? stateOf(socket) : undefined;
-  if (!SendWrap || !state || typeof state.handle?.send !== 'function') return Object.assign(publicSend, { direct: false });
+  const state = SendWrap ? socketState(socket) : undefined;
+  if (!SendWrap || !state || typeof (state.handle as UdpHandle | undefined)?.send !== 'function') return Object.assign(publicSend, { direct: false });
+  const list: Buffer[] = [];
+  let req = new SendWrap();
   const directSend: UdpSend = (buf, port, address) => {
-    const handle = state.handle;
+    const handle = state.handle as UdpHandle | undefined;
     // Closed (or never bound): let the public path raise what it raises.
     if (!handle) return publicSend(buf, port, address);
-    const req = new SendWrap();
-    // Kept on the request so the bytes stay alive if the kernel queue is full and libuv sends later.
-    req.list = [buf];
-    handle.send(req, req.list, 1, port, address, false);
+    list[0] = buf;
+    const r = handle.send(req, list, 1, port, address, false);
+    if (r > 0) return true;
+    if (r === 0) {
+      // Queued: the handle now owns this request, and the bytes must outlive the call.
+      req.list = [buf];
+      req = new SendWrap();
+      return false;
+    }
+    // Failed (as Socket#send without a callback, the error is dropped); the request may
+    // have been wrapped before the failure, so it is not used again.
+    req = new SendWrap();
+    return true;
   };
   return Object.assign(directSend, { direct: true });
 }

@@ -3,6 +3,7 @@ import dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_STORED, StoredAnswers } from '../../../src/dns/stored.js';
 import { udpSender } from '../../../src/dns/udp-send.js';
+import { onUdpDatagrams } from '../../../src/dns/udp-recv.js';
 
 function query(name: string, id: number, opts: { rd?: boolean; cd?: boolean; edns?: number } = {}): Buffer {
   return dnsPacket.encode({
@@ -58,6 +59,50 @@ describe('StoredAnswers', () => {
     expect(t.reply(withTrailer, 0)).toBeUndefined();
   });
 
+  it('patches an entry\'s own buffer for UDP, and hands it over on detach', () => {
+    const t = new StoredAnswers();
+    const q = query('svc.ns.svc.cluster.local', 1);
+    t.set(q, replyTo(q, '10.0.0.1'), undefined);
+    expect(t.find(query('other.ns.svc.cluster.local', 1))).toBe(-1);
+    const e = t.find(query('svc.ns.svc.cluster.local', 0x1234));
+    expect(e).toBeGreaterThanOrEqual(0);
+    const first = t.patched(e, query('svc.ns.svc.cluster.local', 0x1234));
+    expect(first.readUInt16BE(0)).toBe(0x1234);
+    // Reused for the next query of the same entry...
+    const again = t.patched(e, query('svc.ns.svc.cluster.local', 0x5678, { rd: false }));
+    expect(again).toBe(first);
+    expect(dnsPacket.decode(again)).toMatchObject({ id: 0x5678, flag_rd: false });
+    // ...unless the caller took it: then its bytes stay as they were.
+    t.detach(e);
+    const third = t.patched(e, query('svc.ns.svc.cluster.local', 0x9abc));
+    expect(third).not.toBe(first);
+    expect(first.readUInt16BE(0)).toBe(0x5678);
+    expect(dnsPacket.decode(third).answers![0]).toMatchObject({ type: 'A', data: '10.0.0.1' });
+  });
+
+  it('finds every entry after clears of a few and of many entries', () => {
+    const t = new StoredAnswers();
+    const fill = (n: number, ip: string): Buffer[] => {
+      const qs = Array.from({ length: n }, (_, i) => query(`s${i}.ns${i % 7}.svc.cluster.local`, i & 0xffff));
+      for (const q of qs) t.set(q, replyTo(q, ip), undefined);
+      return qs;
+    };
+    for (const [n, ip] of [
+      [10, '10.0.0.1'],
+      [5000, '10.0.0.2'],
+      [3, '10.0.0.3'],
+    ] as const) {
+      const qs = fill(n, ip);
+      expect(t.size).toBe(n);
+      for (const q of qs) expect(dnsPacket.decode(t.reply(q, 0)!.out).answers![0]).toMatchObject({ data: ip });
+      // Setting the same question again keeps the first answer.
+      t.set(qs[0]!, replyTo(qs[0]!, '10.9.9.9'), undefined);
+      expect(t.size).toBe(n);
+      t.clear();
+      for (const q of qs) expect(t.find(q)).toBe(-1);
+    }
+  });
+
   it('stays bounded and can be emptied', () => {
     const t = new StoredAnswers();
     for (let i = 0; i < MAX_STORED + 10; i++) {
@@ -97,5 +142,64 @@ describe('udpSender', () => {
         expect(send.direct).toBe(direct);
         send(Buffer.from('hello'), to.address().port, host);
         expect((await got).toString()).toBe('hello');
+      });
+});
+
+describe('udpSender on the socket handle', () => {
+  const sockets: dgram.Socket[] = [];
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.close();
+  });
+
+  it('says the bytes are free once sent, and keeps sending after a failed send', async () => {
+    const from = dgram.createSocket('udp4');
+    const to = dgram.createSocket('udp4');
+    sockets.push(from, to);
+    await new Promise<void>((r) => from.bind(0, '127.0.0.1', r));
+    await new Promise<void>((r) => to.bind(0, '127.0.0.1', r));
+    const send = udpSender(from);
+    expect(send.direct).toBe(true);
+    const got: string[] = [];
+    const all = new Promise<void>((r) =>
+      to.on('message', (m: Buffer) => {
+        got.push(m.toString());
+        if (got.length === 200) r();
+      }),
+    );
+    // Port 0 is refused by the kernel: dropped, as Socket#send without a callback does.
+    expect(send(Buffer.from('x'), 0, '127.0.0.1')).toBe(true);
+    const buf = Buffer.alloc(3);
+    for (let i = 0; i < 200; i++) {
+      buf.write(String(i).padStart(3, '0'));
+      // true: the kernel has the bytes, so the same buffer is rewritten for the next reply.
+      if (!send(buf, to.address().port, '127.0.0.1')) throw new Error('send was queued on an idle loopback socket');
+    }
+    await all;
+    expect(got.sort()).toEqual(Array.from({ length: 200 }, (_, i) => String(i).padStart(3, '0')));
+  });
+});
+
+describe('onUdpDatagrams', () => {
+  const sockets: dgram.Socket[] = [];
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.close();
+  });
+
+  for (const [type, host] of [
+    ['udp4', '127.0.0.1'],
+    ['udp6', '::1'],
+  ] as const)
+    for (const direct of [true, false])
+      it(`delivers datagrams and their sender over ${type} (${direct ? 'socket handle' : "'message' event"})`, async () => {
+        const server = dgram.createSocket(type);
+        const client = dgram.createSocket(type);
+        sockets.push(server, client);
+        await new Promise<void>((r) => server.bind(0, host, r));
+        await new Promise<void>((r) => client.bind(0, host, r));
+        const got = new Promise<[string, string, number]>((r) => {
+          expect(onUdpDatagrams(server, (msg, address, port) => r([msg.toString(), address, port]), { direct })).toBe(direct);
+        });
+        client.send('ping', server.address().port, host);
+        expect(await got).toEqual(['ping', host, client.address().port]);
       });
 });
