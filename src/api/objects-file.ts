@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
+import { JsonItemsCutter, NotCuttable } from './json-items.js';
 import type { KubeObject } from './types.js';
 import { resourceForKind, type ResourceInfo } from './resources.js';
 
@@ -248,25 +249,8 @@ class NotStreamable extends Error {}
 function* jsonListItems(path: string): Generator<KubeObject> {
   const fd = openSync(path, 'r');
   try {
-    // The top-level object's text without the items' text ('"items":[]' is what stays), and
-    // where its unsaved bytes start in the current chunk (-1 inside the items).
-    const rest: Buffer[] = [];
-    let restFrom = 0;
-    // The item being read: its pieces from earlier chunks, and where it starts in this one.
-    let item: Buffer[] = [];
-    let itemFrom = -1;
-    // The top-level key being read, likewise, and the last one read.
-    let key: Buffer[] = [];
-    let keyFrom = -1;
-    let lastKey = '';
-    let expectKey = false;
-    let depth = 0;
-    let inString = false;
-    let escape = false;
-    let inItems = false;
-    let itemsSeen = false;
-    let ended = false;
-    // Items read before `kind` said this is a List.
+    let ready: KubeObject[] = [];
+    // Items read before `kind` said this is a List wait for the end.
     let held: KubeObject[] | undefined;
     const objectsOf = (bytes: Buffer): KubeObject[] => {
       let obj: unknown;
@@ -279,117 +263,35 @@ function* jsonListItems(path: string): Generator<KubeObject> {
       flatten(obj, path, out);
       return out;
     };
+    const cutter = new JsonItemsCutter((bytes) => {
+      const kind = cutter.head?.kind;
+      if (kind === undefined) held ??= [];
+      else if (typeof kind !== 'string' || !kind.endsWith('List')) throw new NotStreamable();
+      for (const o of objectsOf(bytes)) (held ?? ready).push(o);
+    });
     for (;;) {
       const chunk = Buffer.allocUnsafe(CHUNK);
       const n = readSync(fd, chunk, 0, CHUNK, null);
       if (n === 0) break;
-      for (let i = 0; i < n; i++) {
-        const b = chunk[i]!;
-        if (inString) {
-          if (escape) escape = false;
-          else if (b === 0x5c) escape = true;
-          else if (b === 0x22) {
-            inString = false;
-            if (keyFrom >= 0) {
-              key.push(chunk.subarray(keyFrom, i + 1));
-              lastKey = JSON.parse(Buffer.concat(key).toString('utf8')) as string;
-              key = [];
-              keyFrom = -1;
-            }
-          }
-          continue;
-        }
-        if (isSpace(b)) continue;
-        if (ended) throw new NotStreamable();
-        if (depth === 0) {
-          if (b !== 0x7b) throw new NotStreamable();
-          depth = 1;
-          expectKey = true;
-          continue;
-        }
-        if (inItems && depth === 2) {
-          // between items
-          if (b === 0x2c) continue;
-          if (b === 0x5d) {
-            inItems = false;
-            depth = 1;
-            restFrom = i;
-            continue;
-          }
-          if (b !== 0x7b) throw new NotStreamable();
-          itemFrom = i;
-          depth = 3;
-          continue;
-        }
-        if (b === 0x22) {
-          inString = true;
-          if (depth === 1 && expectKey) {
-            keyFrom = i;
-            expectKey = false;
-          }
-          continue;
-        }
-        if (b === 0x7b || b === 0x5b) {
-          if (depth === 1 && lastKey === 'items' && b === 0x5b) {
-            if (itemsSeen) throw new NotStreamable();
-            itemsSeen = true;
-            inItems = true;
-            rest.push(chunk.subarray(restFrom, i + 1));
-            restFrom = -1;
-            // The top level so far, closed: its kind says whether the items are objects to serve.
-            let head: Record<string, unknown>;
-            try {
-              head = JSON.parse(Buffer.concat([...rest, Buffer.from(']}')]).toString('utf8')) as Record<string, unknown>;
-            } catch {
-              throw new NotStreamable();
-            }
-            if (head.kind === undefined) held = [];
-            else if (typeof head.kind !== 'string' || !head.kind.endsWith('List')) throw new NotStreamable();
-            depth = 2;
-            continue;
-          }
-          depth++;
-          continue;
-        }
-        if (b === 0x7d || b === 0x5d) {
-          depth--;
-          if (inItems && depth === 2) {
-            item.push(chunk.subarray(itemFrom, i + 1));
-            itemFrom = -1;
-            const objs = objectsOf(item.length === 1 ? item[0]! : Buffer.concat(item));
-            item = [];
-            if (held) held.push(...objs);
-            else yield* objs;
-          } else if (depth === 0) ended = true;
-          continue;
-        }
-        if (depth === 1 && b === 0x2c) expectKey = true;
+      try {
+        cutter.write(chunk.subarray(0, n));
+      } catch (err) {
+        throw err instanceof NotCuttable ? new NotStreamable() : err;
       }
-      // Pieces that continue into the next chunk.
-      if (itemFrom >= 0) {
-        item.push(chunk.subarray(itemFrom, n));
-        itemFrom = 0;
-      }
-      if (keyFrom >= 0) {
-        key.push(chunk.subarray(keyFrom, n));
-        keyFrom = 0;
-      }
-      if (restFrom >= 0) {
-        rest.push(chunk.subarray(restFrom, n));
-        restFrom = 0;
-      }
-    }
-    if (!ended) throw new NotStreamable();
-    const whole = Buffer.concat(rest);
-    if (!itemsSeen) {
-      yield* objectsOf(whole);
-      return;
+      yield* ready;
+      ready = [];
     }
     let top: Record<string, unknown>;
     try {
-      top = JSON.parse(whole.toString('utf8')) as Record<string, unknown>;
+      top = cutter.end();
     } catch {
       throw new NotStreamable();
+    }
+    if (!cutter.hadItems) {
+      const out: KubeObject[] = [];
+      flatten(top, path, out);
+      yield* out;
+      return;
     }
     if (typeof top.kind !== 'string' || !top.kind.endsWith('List')) throw new NotStreamable();
     if (held) yield* held;

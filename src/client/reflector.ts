@@ -134,12 +134,13 @@ export class Reflector<T extends KubeObject> {
     // A list from an exact RV with a limit would be an Exact read (legacy rule), which fails
     // once compacted; client-go leaves the limit off then so the cache can serve it.
     const paged = rv === '0' || rv === '';
-    const base = { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, signal: this.abort.signal, timeoutMs: 60_000 };
+    // Each item goes through the store's transform as it is decoded, so a trimmed cache never
+    // holds the untrimmed list, nor an untrimmed page (a server may ignore the limit).
+    const mapItem = (o: KubeObject): KubeObject => this.store.transformed(o as T);
+    const base = { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, signal: this.abort.signal, timeoutMs: 60_000, mapItem };
     let items: T[];
     let listRV: string | undefined;
-    // Each page goes through the store's transform as it arrives, so a trimmed cache never
-    // holds the whole untrimmed list at once.
-    const prepare = (page: T[]): T[] => page.map((o) => this.store.transformed(o));
+    const prepare = (page: T[]): T[] => page;
     try {
       const first = await this.client.list<T>(this.resource, { ...base, resourceVersion: rv, limit: paged ? pageSize : undefined });
       items = prepare(first.items);

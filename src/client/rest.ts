@@ -4,6 +4,7 @@ import { apiVersionOf, type ResourceInfo } from '../api/resources.js';
 import type { ClientConfig } from './config.js';
 import { ApiError } from './errors.js';
 import { decodeWatchStream, type WatchEvent } from './watch.js';
+import { JsonItemsCutter, NotCuttable } from '../api/json-items.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
@@ -23,6 +24,11 @@ export interface RequestOptions {
   /** whole-request deadline; defaults to the client's */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * For a list: each item as it is decoded, its return value kept in its place, so a caller
+   * keeping only a projection never holds the whole list (nor its text) at once.
+   */
+  onListItem?: (item: unknown) => unknown;
 }
 
 export interface ObjectPath {
@@ -41,6 +47,8 @@ export interface ListOptions {
   continue?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** applied to every item as it is decoded (an informer's transform): see RequestOptions.onListItem */
+  mapItem?: (item: KubeObject) => KubeObject;
 }
 
 export interface WatchOptions {
@@ -159,6 +167,7 @@ export class RestClient {
       bodyTimeout: timeoutMs,
       signal: AbortSignal.any(signals),
     });
+    if (opts.onListItem && res.statusCode >= 200 && res.statusCode <= 299) return (await cutList(res.body, opts.onListItem, `${method} ${path}`)) as T;
     const text = await res.body.text();
     if (res.statusCode < 200 || res.statusCode > 299) throw errorFromBody(res.statusCode, text, `${method} ${path}`);
     if (text === '') return undefined as T;
@@ -189,6 +198,14 @@ export class RestClient {
       },
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
+      onListItem: opts.mapItem
+        ? (item) => {
+            const o = item as KubeObject;
+            o.apiVersion ??= apiVersionOf(info);
+            o.kind ??= info.kind;
+            return opts.mapItem!(o);
+          }
+        : undefined,
     });
     if (!list || !Array.isArray(list.items) || !list.metadata) throw new ApiError(500, 'InternalError', failure(`the server answered a list of ${info.resource} with something that is not a ${info.listKind}`, 'InternalError', 500));
     // kube-apiserver omits TypeMeta on list items; watch events carry it. Make both the same.
@@ -318,4 +335,19 @@ function errorFromBody(code: number, text: string, what: string): ApiError {
     // not JSON: a proxy's page or plain text
   }
   return ApiError.fromResponse(code, text, what);
+}
+
+/** A list body read item by item: each item decoded and handed to `each` as its text ends. */
+async function cutList(body: AsyncIterable<Buffer>, each: (item: unknown) => unknown, what: string): Promise<unknown> {
+  const items: unknown[] = [];
+  const cutter = new JsonItemsCutter((bytes) => items.push(each(JSON.parse(bytes.toString('utf8')))));
+  try {
+    for await (const chunk of body) cutter.write(chunk);
+    const list = cutter.end();
+    if (cutter.hadItems) list.items = items;
+    return list;
+  } catch (err) {
+    if (err instanceof NotCuttable || err instanceof SyntaxError) throw new ApiError(500, 'InternalError', failure(`the server answered ${what} with a body that is not a JSON list`, 'InternalError', 500));
+    throw err;
+  }
 }
