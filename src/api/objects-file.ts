@@ -129,7 +129,9 @@ export interface ScanSink {
   restart(): void;
 }
 
-const CHUNK = 1 << 20;
+// Reads well under glibc's mmap threshold: freed 1 MB buffers raised it and left their memory in
+// the malloc arena (RSS 140 -> 126 MB with 64 KB reads, 10k Services + 10k EndpointSlices).
+const CHUNK = 1 << 16;
 
 /**
  * Streams a file of objects without holding it whole: a JSON List is cut into its items and
