@@ -24,6 +24,61 @@ const MAX_HEAD = 64 * 1024;
 const MAX_IDLE_PER_ORIGIN = 256;
 const IDLE_TIMEOUT_MS = 60_000;
 
+/** Hop-by-hop fields (RFC 9110 §7.6.1): never passed to the client. */
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'trailer', 'host', 'http2-settings']);
+/** a field name and its colon, matched in place (sticky) */
+const NAME = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/y;
+/** what a response head may not hold besides CRLF line ends (Node's header value rule) */
+const INVALID_HEAD_CHAR = /[^\t\r\n\x20-\x7e\x80-\xff]/;
+
+/**
+ * An upstream response's header section. `forward` is what the client gets byte for byte
+ * (hop-by-hop fields removed, names in their case); `list()` is every field as
+ * [lowercase name, value, ...], built only when asked (HTTP/2 clients, response annotations).
+ */
+export class UpstreamHead {
+  constructor(
+    /** the header lines after the status line, CRLF-separated */
+    readonly text: string,
+    /** the lines to pass on, each ending in CRLF */
+    readonly forward: string,
+    /** the Content-Length passed on in `forward`; -1 when none */
+    readonly contentLength: number,
+    readonly hasDate: boolean,
+    readonly hasHsts: boolean,
+  ) {}
+
+  list(): string[] {
+    const out: string[] = [];
+    if (this.text === '') return out;
+    for (const line of this.text.split('\r\n')) {
+      const colon = line.indexOf(':');
+      out.push(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+    }
+    return out;
+  }
+}
+
+function connectionListed(connection: string): Set<string> | undefined {
+  let out: Set<string> | undefined;
+  for (const part of connection.split(',')) {
+    const t = part.trim();
+    if (t && t !== 'close' && t !== 'keep-alive') (out ??= new Set()).add(t);
+  }
+  return out;
+}
+
+/** `lines` without the fields named in `names` (lowercase). */
+function dropNamed(lines: string, names: Set<string>): string {
+  let out = '';
+  for (let pos = 0; pos < lines.length; ) {
+    const eol = lines.indexOf('\r\n', pos) + 2;
+    if (!names.has(lines.slice(pos, lines.indexOf(':', pos)).toLowerCase())) out += lines.slice(pos, eol);
+    pos = eol;
+  }
+  return out;
+}
+
 export class H1Error extends Error {
   constructor(
     readonly code: string,
@@ -42,8 +97,7 @@ export interface H1Controller {
 /** What the proxy gets back; the same shape as undici's handler so the proxy logic is shared. */
 export interface H1Handler {
   onRequestStart(c: H1Controller): void;
-  /** headers: flat [name, value, ...] with names lowercased, hop-by-hop not yet removed */
-  onResponseStart(c: H1Controller, status: number, headers: string[]): void;
+  onResponseStart(c: H1Controller, status: number, head: UpstreamHead): void;
   onResponseData(c: H1Controller, chunk: Buffer): void;
   onResponseEnd(c: H1Controller): void;
   onResponseError(c: H1Controller, err: Error): void;
@@ -332,8 +386,8 @@ class Conn {
 
   /** Returns false when the exchange failed. Sets gotHead only for a final response. */
   private parseHead(head: string): boolean {
-    const lines = head.split('\r\n');
-    const status = lines[0]!;
+    const sl = head.indexOf('\r\n');
+    const status = sl === -1 ? head : head.slice(0, sl);
     // "HTTP/1.1 200 OK": version, three digits, then a space or the end
     if (status.length < 12 || !status.startsWith('HTTP/1.') || status.charCodeAt(8) !== 32 || (status.length > 12 && status.charCodeAt(12) !== 32)) {
       this.fail(new H1Error(H1_BAD_RESPONSE, 'malformed upstream status line'));
@@ -344,41 +398,84 @@ class Conn {
       this.fail(new H1Error(H1_BAD_RESPONSE, 'malformed upstream status code'));
       return false;
     }
+    // Control characters (a bare CR among them) are refused here rather than passed on:
+    // the header lines may reach the client byte for byte.
+    if (INVALID_HEAD_CHAR.test(head)) {
+      this.fail(new H1Error(H1_BAD_RESPONSE, 'invalid character in upstream response head'));
+      return false;
+    }
     const http10 = status.charCodeAt(7) === 48; /* '0' */
-    const headers: string[] = [];
     let contentLength = -1;
     let chunked = false;
     let te = false;
     let connection = '';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      const c0 = line.charCodeAt(0);
-      // obs-fold (a line starting with whitespace), no name, or a bare LF: not guessed at
-      if (colon <= 0 || c0 === 32 || c0 === 9 || line.includes('\n')) {
+    let hasDate = false;
+    let hasHsts = false;
+    // the header section minus hop-by-hop lines, built from runs of kept lines
+    let forward = '';
+    const first = sl === -1 ? head.length : sl + 2;
+    let run = first;
+    for (let pos = first; pos < head.length; ) {
+      let eol = head.indexOf('\r\n', pos);
+      if (eol === -1) eol = head.length;
+      // a token, then the colon: obs-fold (leading whitespace), no name, a space before the
+      // colon or a bare LF are not guessed at
+      NAME.lastIndex = pos;
+      const lf = head.indexOf('\n', pos);
+      const cr = head.indexOf('\r', pos);
+      if (!NAME.test(head) || NAME.lastIndex > eol || (lf !== -1 && lf < eol) || (cr !== -1 && cr < eol)) {
         this.fail(new H1Error(H1_BAD_RESPONSE, 'malformed upstream header line'));
         return false;
       }
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      switch (name) {
-        case 'content-length': {
-          if (!/^\d{1,15}$/.test(value) || (contentLength !== -1 && contentLength !== Number(value))) {
-            this.fail(new H1Error(H1_BAD_RESPONSE, 'invalid upstream Content-Length'));
-            return false;
+      const colon = NAME.lastIndex - 1;
+      let drop = false;
+      // Only names as long as one that matters are looked at (no per-header string otherwise).
+      switch (colon - pos) {
+        case 2: // te
+        case 4: // date, host
+        case 7: // trailer, upgrade
+        case 10: // connection, keep-alive
+        case 14: // content-length, http2-settings
+        case 16: // proxy-connection
+        case 17: // transfer-encoding
+        case 25: {
+          // strict-transport-security
+          const name = head.slice(pos, colon).toLowerCase();
+          switch (name) {
+            case 'content-length': {
+              const value = head.slice(colon + 1, eol).trim();
+              if (!/^\d{1,15}$/.test(value) || (contentLength !== -1 && contentLength !== Number(value))) {
+                this.fail(new H1Error(H1_BAD_RESPONSE, 'invalid upstream Content-Length'));
+                return false;
+              }
+              contentLength = Number(value);
+              break;
+            }
+            case 'transfer-encoding':
+              te = true;
+              chunked = /(^|,)\s*chunked\s*$/i.test(head.slice(colon + 1, eol).trim());
+              drop = true;
+              break;
+            case 'connection':
+              connection += (connection ? ',' : '') + head.slice(colon + 1, eol).trim().toLowerCase();
+              drop = true;
+              break;
+            case 'date':
+              hasDate = true;
+              break;
+            case 'strict-transport-security':
+              hasHsts = true;
+              break;
+            default:
+              drop = HOP_BY_HOP.has(name);
           }
-          contentLength = Number(value);
-          break;
         }
-        case 'transfer-encoding':
-          te = true;
-          chunked = /(^|,)\s*chunked\s*$/i.test(value);
-          break;
-        case 'connection':
-          connection += (connection ? ',' : '') + value.toLowerCase();
-          break;
       }
-      headers.push(name, value);
+      if (drop) {
+        if (pos > run) forward += head.slice(run, pos);
+        run = eol + 2;
+      }
+      pos = eol + 2;
     }
     if (code < 200) {
       if (code === 101) {
@@ -387,6 +484,12 @@ class Conn {
       }
       return true; // interim: skipped
     }
+    if (run < head.length) forward += head.slice(run) + '\r\n';
+    // Transfer-Encoding wins over Content-Length; the length is not passed on then.
+    if (te && contentLength !== -1) forward = dropNamed(forward, new Set(['content-length']));
+    // fields the Connection header lists are hop-by-hop too
+    const listed = connection === '' ? undefined : connectionListed(connection);
+    if (listed) forward = dropNamed(forward, listed);
     this.gotHead = true;
     this.keepAlive = http10 ? /(^|,)\s*keep-alive\s*(,|$)/.test(connection) : !/(^|,)\s*close\s*(,|$)/.test(connection);
     const req = this.req!;
@@ -403,7 +506,7 @@ class Conn {
     } else this.mode = Mode.Close;
     if (this.mode === Mode.Close) this.keepAlive = false;
     this.arm(req.readTimeout);
-    this.handler!.onResponseStart(this.ctl!, code, headers);
+    this.handler!.onResponseStart(this.ctl!, code, new UpstreamHead(sl === -1 ? '' : head.slice(first), forward, te ? -1 : contentLength, hasDate, hasHsts));
     return true;
   }
 

@@ -149,6 +149,26 @@ export class LeanResponse {
     return this;
   }
 
+  /**
+   * writeHead for header lines already validated and serialized ("Name: value\r\n" each,
+   * no hop-by-hop fields): an upstream's, passed on without being split and rebuilt.
+   */
+  writeHeadLines(status: number, lines: string, hasLength: boolean, hasDate: boolean): this {
+    if (this.headersSent) throw new Error('headers already sent');
+    let head = 'HTTP/1.1 ' + status + ' ' + (STATUS_CODES[status] ?? 'unknown') + '\r\n' + lines;
+    if (status === 204 || status === 304 || status < 200) this.noBody = true;
+    if (this.noBody) this.framing = Framing.None;
+    else if (hasLength) this.framing = Framing.Length;
+    else {
+      this.framing = Framing.Chunked;
+      head += 'Transfer-Encoding: chunked\r\n';
+    }
+    if (!hasDate) head += 'Date: ' + utcDate() + '\r\n';
+    this.head = head + (this.last ? 'Connection: close\r\n\r\n' : this.conn.keepAliveHeader + '\r\n');
+    this.headersSent = true;
+    return this;
+  }
+
   write(chunk: Buffer | string): boolean {
     if (!this.headersSent) this.writeHead(200);
     if (this.writableFinished) return false;
@@ -384,7 +404,6 @@ export class LeanConnection {
     const res = new LeanResponse(this, method, close || this.closing);
     this.req = req;
     this.res = res;
-    this.idleTimeout(0);
     if (contentLength > 0) {
       req.body = new LeanBody(this);
       this.bodyLeft = contentLength;
@@ -445,7 +464,6 @@ export class LeanConnection {
       this.req!.body!.destroy();
     } else this.req = undefined;
     this.resume();
-    this.idleTimeout(this.server.options.keepAliveTimeoutMs);
     this.parse();
   }
 
@@ -531,6 +549,12 @@ export class LeanConnection {
     this.socket.end();
   }
 
+  /**
+   * The keep-alive timeout, armed once per connection: Node makes a new timer on every
+   * setTimeout call, so it is not switched off and on around each request. Any read or
+   * write restarts it; while a response is pending (requestTimeout is off) it is ignored,
+   * and the response's own writes start the idle countdown again.
+   */
   timedOut(): void {
     if (this.res === undefined) this.socket.destroy();
   }

@@ -14,10 +14,10 @@ import { EndpointHealth, Upstreams, type Upstream } from './upstreams.js';
 import type { UpstreamEndpoint } from './endpoints.js';
 import { GrpcUpstreams } from './grpc.js';
 import { clientAddress, clientResponseHeaderList, setListHeader, upstreamRequestHead, upstreamRequestHeaders } from './headers.js';
-import { BodyTooLargeError, H1_BODY_TIMEOUT, H1_CONNECT_TIMEOUT, H1_HEADERS_TIMEOUT, H1_SEND_TIMEOUT, H1Pool, type H1Controller, type H1Handler, type H1Request } from './h1.js';
+import { BodyTooLargeError, H1_BODY_TIMEOUT, H1_CONNECT_TIMEOUT, H1_HEADERS_TIMEOUT, H1_SEND_TIMEOUT, H1Pool, type H1Controller, type H1Handler, type H1Request, type UpstreamHead } from './h1.js';
 import { applyCors, chooseCanary, LimitState, pickAffinity, rewritePath, sourceAllowed } from './policy.js';
 import type { IngressMetrics } from './metrics.js';
-import { LeanRequest } from './h1server.js';
+import { LeanRequest, LeanResponse } from './h1server.js';
 import type { ClientRequest, ClientResponse } from './messages.js';
 import { logger } from '../observability/log.js';
 
@@ -130,10 +130,25 @@ class Exchange implements H1Handler {
     if (this.res.destroyed) controller.abort(new Error('client gone'));
   }
 
-  onResponseStart(controller: H1Controller, statusCode: number, headers: string[]): void {
+  onResponseStart(controller: H1Controller, statusCode: number, head: UpstreamHead): void {
     this.started = true;
     this.proxy.health.markOk(this.endpoint!.origin);
-    const out = clientResponseHeaderList(headers);
+    const a = this.route.annotations;
+    const res = this.res;
+    try {
+      // The common case on the plain-HTTP fast path: the upstream's header lines go out as they came.
+      if (res instanceof LeanResponse && a.responseHeaders.length === 0 && !a.cors && !this.affinityCookie && !this.hsts) res.writeHeadLines(statusCode, head.forward, head.contentLength !== -1, head.hasDate);
+      else res.writeHead(statusCode, this.responseHeaders(head));
+    } catch (err) {
+      controller.abort(err as Error);
+      return;
+    }
+    this.status = statusCode;
+  }
+
+  /** The client's response header list: the upstream's without hop-by-hop fields, plus annotations'. */
+  private responseHeaders(head: UpstreamHead): string[] {
+    const out = clientResponseHeaderList(head.list());
     const a = this.route.annotations;
     for (const [k, v] of a.responseHeaders) setListHeader(out, k.toLowerCase(), v);
     if (a.cors) {
@@ -144,13 +159,7 @@ class Exchange implements H1Handler {
     if (this.affinityCookie) out.push('set-cookie', this.affinityCookie);
     // ingress-nginx's hsts default: on for HTTPS responses of hosts with TLS, unless the backend set one.
     if (this.hsts && !out.includes('strict-transport-security')) out.push('strict-transport-security', HSTS);
-    try {
-      this.res.writeHead(statusCode, out as unknown as Record<string, string>);
-    } catch (err) {
-      controller.abort(err as Error);
-      return;
-    }
-    this.status = statusCode;
+    return out;
   }
 
   status = 0;

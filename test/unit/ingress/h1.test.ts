@@ -7,6 +7,7 @@ import { H1_BAD_RESPONSE, H1Pool, type H1Controller, type H1Handler } from '../.
 interface Outcome {
   status?: number;
   headers?: string[];
+  forward?: string;
   body: string;
   error?: string;
 }
@@ -48,7 +49,7 @@ describe('upstream HTTP/1.1 client', () => {
       const out: Outcome = { body: '' };
       const h: H1Handler = {
         onRequestStart: () => undefined,
-        onResponseStart: (_c: H1Controller, status, headers) => Object.assign(out, { status, headers }),
+        onResponseStart: (_c: H1Controller, status, head) => Object.assign(out, { status, headers: head.list(), forward: head.forward }),
         onResponseData: (_c, chunk) => void (out.body += chunk.toString('latin1')),
         onResponseEnd: () => resolve(out),
         onResponseError: (_c, err) => resolve({ ...out, error: (err as { code?: string }).code }),
@@ -58,15 +59,25 @@ describe('upstream HTTP/1.1 client', () => {
 
   it('decodes Content-Length, chunked (with extensions and trailers) and close-delimited bodies, skipping 1xx', async () => {
     const p = pool();
-    expect(await send(p, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello')).toEqual({ status: 200, body: 'hello', headers: ['content-length', '5', 'x-a', 'b'] });
-    expect(await send(p, 'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer-A: 1\r\n\r\n')).toEqual({ status: 200, body: 'hello world', headers: ['transfer-encoding', 'chunked'] });
-    expect(await send(p, 'HTTP/1.1 204 No Content\r\n\r\n')).toEqual({ status: 204, body: '', headers: [] });
-    expect(await send(p, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', 'HEAD')).toEqual({ status: 200, body: '', headers: ['content-length', '5'] });
+    expect(await send(p, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello')).toMatchObject({ status: 200, body: 'hello', headers: ['content-length', '5', 'x-a', 'b'] });
+    expect(await send(p, 'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer-A: 1\r\n\r\n')).toMatchObject({ status: 200, body: 'hello world', headers: ['transfer-encoding', 'chunked'] });
+    expect(await send(p, 'HTTP/1.1 204 No Content\r\n\r\n')).toMatchObject({ status: 204, body: '', headers: [] });
+    expect(await send(p, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', 'HEAD')).toMatchObject({ status: 200, body: '', headers: ['content-length', '5'] });
     // all of the above on one kept-alive connection
     expect(connections).toBe(1);
     const closed = await send(p, 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close');
     expect(closed).toMatchObject({ status: 200, body: 'until close' });
     expect(closed.error).toBeUndefined();
+    p.destroy();
+  });
+
+  it('passes header lines on as they came, without hop-by-hop fields or those Connection lists', async () => {
+    const p = pool();
+    const r = await send(p, 'HTTP/1.1 200 OK\r\nServer: t\r\nConnection: keep-alive, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\nok');
+    expect(r.forward).toBe('Server: t\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n');
+    // Transfer-Encoding wins over Content-Length, which is then not passed on
+    const te = await send(p, 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+    expect(te).toMatchObject({ status: 200, body: 'ok', forward: 'X-A: b\r\n' });
     p.destroy();
   });
 
@@ -78,6 +89,10 @@ describe('upstream HTTP/1.1 client', () => {
       'bare LF in a chunk line': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n',
       'obs-fold': 'HTTP/1.1 200 OK\r\nX-A: a\r\n  b\r\nContent-Length: 0\r\n\r\n',
       'bare LF in the head': 'HTTP/1.1 200 OK\r\nX-A: a\nContent-Length: 0\r\n\r\n',
+      'bare CR in a value': 'HTTP/1.1 200 OK\r\nX-A: a\rSet-Cookie: x=1\r\nContent-Length: 0\r\n\r\n',
+      'NUL in a value': 'HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\nContent-Length: 0\r\n\r\n',
+      'space in a field name': 'HTTP/1.1 200 OK\r\nX A: b\r\nContent-Length: 0\r\n\r\n',
+      'space before the colon': 'HTTP/1.1 200 OK\r\nX-A : b\r\nContent-Length: 0\r\n\r\n',
       'bad status line': 'HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n',
       'not HTTP': 'SSH-2.0-OpenSSH\r\n\r\n',
     };
