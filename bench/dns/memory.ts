@@ -2,8 +2,10 @@
 // objects shaped as the API returns them (managedFields, kubectl's last-applied annotation,
 // the EndpointSlice controller's labels and owner references), beside CoreDNS's published
 // formula. Heap and RSS in-process with whole and with trimmed informer objects, then the
-// RSS of the `kubeplane dns` command itself (1 and 2 workers) after a dnsperf load.
-// Usage: npx tsc -p tsconfig.build.json && npx tsx bench/dns/memory.ts
+// RSS of the `kubeplane dns` command itself (1 and 2 workers, every process summed) after a
+// dnsperf load, fed from the --objects file and from a kubeplane apiserver holding the same
+// objects (list in pages of 500, then watch).
+// Usage: npx tsc -p tsconfig.build.json && flock /tmp/bench.lock npx tsx bench/dns/memory.ts
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,7 +85,16 @@ function apiShapedObjects(): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
-function treeRss(pid: number): number {
+interface TreeMemory {
+  /** summed over the process and its children, bytes */
+  rss: number;
+  /** summed peak RSS (VmHWM) */
+  hwm: number;
+  /** each process's RSS, the command's own first */
+  each: number[];
+}
+
+function treeMemory(pid: number): TreeMemory {
   const pids = [pid];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -94,15 +105,19 @@ function treeRss(pid: number): number {
       // gone
     }
   }
-  let kb = 0;
+  const out: TreeMemory = { rss: 0, hwm: 0, each: [] };
   for (const p of pids) {
     try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+      out.rss += rss;
+      out.hwm += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+      out.each.push(rss);
     } catch {
       // gone
     }
   }
-  return kb * 1024;
+  return out;
 }
 
 /** Waits for svc-N's A record: its address from the objects file, or any address (API-allocated). */
@@ -176,23 +191,28 @@ async function apiServer(dir: string, file: string): Promise<string> {
   return url;
 }
 
-async function command(file: string, queries: string, workers: number, master?: string): Promise<number> {
+/** `nodeOptions`: NODE_OPTIONS for the command (its workers inherit them). */
+async function command(file: string, queries: string, workers: number, master?: string, nodeOptions = ''): Promise<TreeMemory> {
   const port = await freePort();
   const source = master ? ['--master', master] : ['--objects', file];
-  const c = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'dns', ...source, '--dns-bind', `127.0.0.1:${port}`, '--upstream', '127.0.0.1:9', '--workers', String(workers), '--health-bind', 'off', '--ready-bind', 'off', '--metrics-bind', 'off'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const env = { ...process.env, NODE_OPTIONS: nodeOptions };
+  const c = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'dns', ...source, '--dns-bind', `127.0.0.1:${port}`, '--upstream', '127.0.0.1:9', '--workers', String(workers), '--health-bind', 'off', '--ready-bind', 'off', '--metrics-bind', 'off'], { stdio: ['ignore', 'ignore', 'ignore'], env });
   children.push(c);
   await waitAnswer(port, 1, master !== undefined);
   await waitAnswer(port, SERVICES - 1, master !== undefined);
   load(port, queries);
-  const rss = treeRss(c.pid!);
+  const mem = treeMemory(c.pid!);
   c.kill('SIGTERM');
   await new Promise((r) => c.once('exit', r));
-  return rss;
+  return mem;
 }
 
 const children: ChildProcess[] = [];
 
+const uptime = (): string => execFileSync('uptime', { encoding: 'utf8' }).trim();
+
 async function main(): Promise<void> {
+  console.log(`start: ${uptime()}`);
   const dir = mkdtempSync(join(tmpdir(), 'kp-dns-mem-'));
   try {
     const file = join(dir, 'objects.json');
@@ -204,18 +224,30 @@ async function main(): Promise<void> {
       const r = await inProcess(mode, file, queries);
       rows.push([`in-process, ${mode} objects`, mb(r.synced.heapUsed), mb(r.synced.rss), mb(r.loaded.rss)]);
     }
-    const one = await command(file, queries, 1);
-    const two = await command(file, queries, 2);
+    const runs: [string, TreeMemory][] = [];
+    // V8 grows the young generation to 2 x 16 MB under a query load; the DNS workers get a
+    // 4 MB semi-space (workers.ts), a single process only when started with the flag.
+    const semi = '--max-semi-space-size=2';
+    runs.push(['--objects, --workers 1', await command(file, queries, 1)]);
+    runs.push([`--objects, --workers 1, ${semi}`, await command(file, queries, 1, undefined, semi)]);
+    runs.push(['--objects, --workers 2', await command(file, queries, 2)]);
     const master = await apiServer(dir, file);
-    const apiOne = await command(file, queries, 1, master);
-    const formula = 54 + (SERVICES + SERVICES * EPS_PER_SVC) / 1000;
-    console.log(`cluster DNS memory: ${SERVICES} Services, ${SERVICES} EndpointSlices (${SERVICES * EPS_PER_SVC} endpoints), API-shaped objects (${mb(readFileSync(file).length)} MB as JSON)`);
+    runs.push(['apiserver, --workers 1', await command(file, queries, 1, master)]);
+    runs.push([`apiserver, --workers 1, ${semi}`, await command(file, queries, 1, master, semi)]);
+    runs.push(['apiserver, --workers 2', await command(file, queries, 2, master)]);
+    const endpoints = SERVICES * EPS_PER_SVC;
+    // CoreDNS's formula counts Pods + Services; every endpoint here is a pod.
+    const formula = 54 + (SERVICES + endpoints) / 1000;
+    // A stricter reading: only the objects DNS watches (Services + EndpointSlices).
+    const strict = 54 + (SERVICES + SERVICES) / 1000;
+    console.log(`cluster DNS memory: ${SERVICES} Services, ${SERVICES} EndpointSlices (${endpoints} endpoints), API-shaped objects (${mb(readFileSync(file).length)} MB as JSON)`);
     console.log('what'.padEnd(34) + 'heap MB after sync'.padEnd(20) + 'RSS MB after sync'.padEnd(20) + 'RSS MB after 4 s dnsperf');
     for (const [what, heap, rss, loaded] of rows) console.log(what.padEnd(34) + heap.padEnd(20) + rss.padEnd(20) + loaded);
-    console.log(`kubeplane dns --workers 1: RSS ${mb(one)} MB after load`);
-    console.log(`kubeplane dns --workers 2: RSS ${mb(two)} MB after load (primary + 2 workers, each worker a full copy)`);
-    console.log(`kubeplane dns --workers 1 on a kubeplane apiserver (list + watch, pages of 500): RSS ${mb(apiOne)} MB after load`);
-    console.log(`CoreDNS formula (pods + services)/1000 + 54 MB, endpoints counted as pods: ${formula.toFixed(0)} MB; ratio to it: --objects ${(one / 1048576 / formula).toFixed(2)}, API ${(apiOne / 1048576 / formula).toFixed(2)}`);
+    console.log(`CoreDNS formula 54 MB + (pods + services)/1000: ${formula.toFixed(0)} MB counting the ${endpoints} endpoints as pods, ${strict.toFixed(0)} MB counting Services + EndpointSlices`);
+    console.log('kubeplane dns'.padEnd(52) + 'RSS MB after load'.padEnd(19) + 'peak (VmHWM) MB'.padEnd(17) + 'per process MB'.padEnd(16) + `ratio to ${formula.toFixed(0)} MB`.padEnd(17) + `ratio to ${strict.toFixed(0)} MB`);
+    for (const [what, m] of runs)
+      console.log(what.padEnd(52) + mb(m.rss).padEnd(19) + mb(m.hwm).padEnd(17) + m.each.map(mb).join('+').padEnd(16) + (m.rss / 1048576 / formula).toFixed(2).padEnd(17) + (m.rss / 1048576 / strict).toFixed(2));
+    console.log(`end: ${uptime()}`);
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
