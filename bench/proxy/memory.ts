@@ -5,6 +5,9 @@
 // inside a scratch network namespace, waits for its first sync (the metrics endpoint), adds one
 // Service to the file and waits for that partial sync, then reads VmHWM / VmRSS from /proc.
 // The reference printed beside it is the same process with no objects (the runtime's floor).
+// iptables mode runs on the legacy backend (a KUBE-KUBELET-CANARY chain in legacy mangle makes the
+// proxy pick it, as kube-proxy's iptables-wrapper would): iptables-nft-restore does not load a
+// 10,000-Service ruleset in minutes, and the proxy's own memory does not depend on the backend.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,6 +69,13 @@ async function run(mode: string, n: number, port: number): Promise<{ hwm: number
   const objs = objects(n);
   writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }));
   execFileSync('nft', ['flush', 'ruleset']);
+  if (mode === 'iptables') {
+    for (const t of ['nat', 'filter', 'mangle']) {
+      execFileSync('iptables-legacy', ['-t', t, '-F']);
+      execFileSync('iptables-legacy', ['-t', t, '-X']);
+    }
+    execFileSync('iptables-legacy', ['-t', 'mangle', '-N', 'KUBE-KUBELET-CANARY']);
+  }
   const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'proxy', '--objects', file, '--proxy-mode', mode, '--node-name', 'bench-node', '--node-ip', '192.168.0.2', '--cluster-cidr', '10.0.0.0/8', '--healthz-bind-address', '', '--metrics-bind-address', `127.0.0.1:${port}`, '--iptables-min-sync-period', '0s', '--state-dir', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   const t0 = performance.now();
   try {

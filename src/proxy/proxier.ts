@@ -6,7 +6,7 @@ import { logger } from '../observability/log.js';
 import type { ProxyConfig } from './config.js';
 import { cleanStaleUDP, type ConntrackCleanupPlan } from './conntrack.js';
 import { RestoreError } from './errors.js';
-import { renderIptables, type PortRules, type RuleTotals } from './iptables/render.js';
+import { renderIptables, renderIptablesLines, type IptablesRenderResult, type PortRules, type RuleTotals } from './iptables/render.js';
 import type { ProxyMetrics } from './metrics.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './model/change-tracker.js';
 import { nodeTopology } from './model/snapshot.js';
@@ -146,21 +146,44 @@ export class Proxier {
         log.error('Failed to execute iptables-save: stale chains will not be deleted', err);
       }
     }
-    const r = renderIptables(
-      {
-        services: this.services,
-        endpoints: this.endpoints,
-        node: this.node,
-        changedServices: full ? undefined : changed,
-        existingNatChains: existing,
-        programmed: programmed && { byService: programmed.byService, portKeysByService: this.svcTracker.portKeysByService, totals: programmed.totals },
-      },
-      rcfg,
-    );
+    const renderInput = {
+      services: this.services,
+      endpoints: this.endpoints,
+      node: this.node,
+      changedServices: full ? undefined : changed,
+      existingNatChains: existing,
+      programmed: programmed && { byService: programmed.byService, portKeysByService: this.svcTracker.portKeysByService, totals: programmed.totals },
+    };
     // Unknown until the restore succeeds: a failed one is followed by a full sync.
     this.prevActiveNatChains = undefined;
     this.iptablesProgrammed = undefined;
-    if (r.text) await ipt.restore(r.text);
+    let r: Omit<IptablesRenderResult, 'text'>;
+    if (programmed) {
+      const inPlace = renderIptables(renderInput, rcfg);
+      if (inPlace.text) await ipt.restore(inPlace.text);
+      this.lastPayload = inPlace.text;
+      this.lastOps = countOps(inPlace.text);
+      r = inPlace;
+    } else {
+      // Streamed: the whole ruleset is never one string (unless a test or bench keeps it).
+      const stream = renderIptablesLines(renderInput, rcfg);
+      const text = (): string => {
+        let t = '';
+        for (const l of stream.lines()) t += l + '\n';
+        return t;
+      };
+      let ops = 0;
+      const counted = function* (): Generator<string> {
+        for (const l of stream.lines()) {
+          if (l && l[0] !== '*' && l !== 'COMMIT') ops++;
+          yield l;
+        }
+      };
+      await ipt.restoreLines(counted(), text);
+      this.lastOps = ops;
+      this.lastPayload = this.deps.keepPayload || !full ? text() : '';
+      r = stream;
+    }
     if (!programmed) this.prevActiveNatChains = r.activeNatChains;
     const byService = programmed?.byService ?? new Map<string, Map<string, PortRules>>();
     for (const [svcKey, ports] of r.ports) {
@@ -168,8 +191,6 @@ export class Proxier {
       else byService.delete(svcKey);
     }
     this.iptablesProgrammed = { byService, totals: { filterRules: r.filterRules, natRulesTotal: r.natRulesTotal, noLocalEndpointsInternal: r.noLocalEndpointsInternal, noLocalEndpointsExternal: r.noLocalEndpointsExternal } };
-    this.lastPayload = full && !this.deps.keepPayload ? '' : r.text;
-    this.lastOps = r.text.split('\n').filter((l) => l && l[0] !== '*' && l !== 'COMMIT').length;
     const m = this.deps.metrics;
     m.iptablesRulesTotal.set({ table: 'filter', ip_family: this.family }, r.filterRules);
     m.iptablesRulesLast.set({ table: 'filter', ip_family: this.family }, r.filterRules);
@@ -413,6 +434,18 @@ function fragmentCounts(f: NftFragment): PortCounts {
   let objects = f.chains.size;
   for (const e of f.elements.values()) objects += e.size;
   return { objects, noLocalInternal: f.counts.noLocalInternal, noLocalExternal: f.counts.noLocalExternal };
+}
+
+/** Lines of a restore payload that change something (not `*table`, `COMMIT` or blank), counted without splitting it. */
+function countOps(text: string): number {
+  let n = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start && text.charCodeAt(start) !== 42 /* * */ && !(end - start === 6 && text.startsWith('COMMIT', start))) n++;
+    start = end + 1;
+  }
+  return n;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -167,54 +167,101 @@ function ipInCidr(ip: string, net: string, bits: number): boolean {
 /** Renders the whole restore payload (`*filter` then `*nat`) for one sync. */
 export function renderIptables(input: IptablesRenderInput, cfg: IptablesRenderConfig): IptablesRenderResult {
   if (input.changedServices !== undefined && input.programmed !== undefined) return renderInPlace(input, input.changedServices, input.programmed, cfg);
-  const b: Buffers = { filterChains: new LineBuffer(), filterRules: new LineBuffer(), natChains: new LineBuffer(), natRules: new LineBuffer() };
-  writeTopLevel(b, cfg);
+  const { lines, ...rest } = renderIptablesLines(input, cfg);
+  let text = '';
+  for (const l of lines()) text += l + '\n';
+  return { text, ...rest };
+}
+
+/** The payload of a sync that writes the shared chains whole (full syncs), one line at a time. */
+export interface IptablesRenderStream extends Omit<IptablesRenderResult, 'text'> {
+  /** the payload's lines, without newlines; each call renders them again */
+  lines: () => Generator<string>;
+}
+
+/**
+ * renderIptables() for full syncs (and partial syncs without `programmed`), as lines rendered
+ * on demand: the services' own chains, most of a ruleset, are rendered while they are written
+ * and dropped, never held whole (at 10,000 services the payload is ~18 MB of text). Counts,
+ * chain names and shared-chain rules come from a first pass over the cached service outputs.
+ */
+export function renderIptablesLines(input: IptablesRenderInput, cfg: IptablesRenderConfig): IptablesRenderStream {
+  const head: Buffers = { filterChains: new LineBuffer(), filterRules: new LineBuffer(), natChains: new LineBuffer(), natRules: new LineBuffer() };
+  writeTopLevel(head, cfg);
   const activeNatChains = new Set<string>();
   const largeClusterMode = isLargeCluster(input);
   let noLocalInternal = 0;
   let noLocalExternal = 0;
   const keys = [...input.services.keys()].sort();
   let skippedRules = 0;
+  let filterRules = head.filterRules.lineCount;
+  let natLines = head.natRules.lineCount;
   const ports = new Map<ServiceKey, Map<string, PortRules>>();
+  /** services whose own chains are written (all, or a partial sync's changed ones) */
+  const written: string[] = [];
   for (const key of keys) {
     const svc = input.services.get(key)!;
-    const eps = input.endpoints.get(key) ?? EMPTY;
-    const out = serviceOutput(svc, eps, input, cfg, largeClusterMode);
-    noLocalInternal += out.noLocalInternal;
-    noLocalExternal += out.noLocalExternal;
-    for (const c of out.active) activeNatChains.add(c);
-    for (const l of out.filterRules) b.filterRules.writeLine(l);
-    for (const l of out.natTop) b.natRules.writeLine(l);
     // Unchanged services' chains are left out of a partial restore; their rules still count.
     const serviceKey = `${svc.namespace}/${svc.name}`;
     const skip = input.changedServices !== undefined && !input.changedServices.has(serviceKey);
-    if (!skip) setPort(ports, serviceKey, key, out);
+    const out = serviceOutput(svc, input.endpoints.get(key) ?? EMPTY, input, cfg, largeClusterMode, false);
+    noLocalInternal += out.noLocalInternal;
+    noLocalExternal += out.noLocalExternal;
+    for (const c of out.active) activeNatChains.add(c);
+    filterRules += out.filterRules.length;
+    natLines += out.natTop.length;
     if (skip) {
-      skippedRules += out.natRules.length;
+      skippedRules += out.chainRules;
       continue;
     }
-    for (const l of out.natChains) b.natChains.writeLine(l);
-    for (const l of out.natRules) b.natRules.writeLine(l);
+    setPort(ports, serviceKey, key, out);
+    written.push(key);
+    natLines += out.chainRules;
   }
-  let deletedChains = 0;
-  if (input.existingNatChains) {
-    const stale = [...input.existingNatChains].filter((c) => isServiceChainName(c) && !activeNatChains.has(c)).sort();
-    for (const c of stale) {
-      // Declaring the chain flushes it, which -X needs.
-      b.natChains.write(`:${c} - [0:0]`);
-      b.natRules.write('-X', c);
-      deletedChains++;
+  const stale = input.existingNatChains ? [...input.existingNatChains].filter((c) => isServiceChainName(c) && !activeNatChains.has(c)).sort() : [];
+  const deletedChains = stale.length;
+  natLines += deletedChains;
+  const tail: Buffers = { filterChains: new LineBuffer(), filterRules: new LineBuffer(), natChains: new LineBuffer(), natRules: new LineBuffer() };
+  writeNodePortsJump(tail, cfg);
+  writeForward(tail, cfg);
+  filterRules += tail.filterRules.lineCount;
+  natLines += tail.natRules.lineCount;
+  const writtenSet = new Set(written);
+  const lines = function* (): Generator<string> {
+    yield '*filter';
+    yield* head.filterChains.lines();
+    yield* head.filterRules.lines();
+    for (const key of keys) yield* serviceOutput(input.services.get(key)!, input.endpoints.get(key) ?? EMPTY, input, cfg, largeClusterMode, false).filterRules;
+    yield* tail.filterRules.lines();
+    yield 'COMMIT';
+    yield '*nat';
+    yield* head.natChains.lines();
+    // Each declaration pairs with a chain name in `active`, in the order they were written.
+    for (const key of written) for (const c of serviceOutput(input.services.get(key)!, input.endpoints.get(key) ?? EMPTY, input, cfg, largeClusterMode, false).active) yield `:${c} - [0:0]`;
+    // Declaring a stale chain flushes it, which -X needs.
+    for (const c of stale) yield `:${c} - [0:0]`;
+    yield* head.natRules.lines();
+    for (const key of keys) {
+      const svc = input.services.get(key)!;
+      const eps = input.endpoints.get(key) ?? EMPTY;
+      if (!writtenSet.has(key)) {
+        yield* serviceOutput(svc, eps, input, cfg, largeClusterMode, false).natTop;
+        continue;
+      }
+      const out = serviceOutput(svc, eps, input, cfg, largeClusterMode, true);
+      yield* out.natTop;
+      yield* out.natRules;
     }
-  }
-  writeNodePortsJump(b, cfg);
-  writeForward(b, cfg);
-  const text = `*filter\n${b.filterChains.text()}${b.filterRules.text()}COMMIT\n*nat\n${b.natChains.text()}${b.natRules.text()}COMMIT\n`;
+    for (const c of stale) yield `-X ${c}`;
+    yield* tail.natRules.lines();
+    yield 'COMMIT';
+  };
   return {
-    text,
+    lines,
     activeNatChains,
-    filterRules: b.filterRules.lineCount,
-    natRulesTotal: b.natRules.lineCount + skippedRules - deletedChains,
-    natRulesWritten: b.natRules.lineCount - deletedChains,
+    filterRules,
+    natRulesTotal: natLines + skippedRules - deletedChains,
+    natRulesWritten: natLines - deletedChains,
     deletedChains,
     noLocalEndpointsInternal: noLocalInternal,
     noLocalEndpointsExternal: noLocalExternal,
@@ -230,7 +277,7 @@ function isLargeCluster(input: IptablesRenderInput): boolean {
 }
 
 function portRules(out: ServiceOutput): PortRules {
-  return { nat: out.natTop, filter: out.filterRules, chains: out.active, natRules: out.natTop.length + out.natRules.length, noLocalInternal: out.noLocalInternal, noLocalExternal: out.noLocalExternal };
+  return { nat: out.natTop, filter: out.filterRules, chains: out.active, natRules: out.natTop.length + out.chainRules, noLocalInternal: out.noLocalInternal, noLocalExternal: out.noLocalExternal };
 }
 
 function setPort(ports: Map<ServiceKey, Map<string, PortRules>>, serviceKey: ServiceKey, key: string, out: ServiceOutput): void {
@@ -273,7 +320,7 @@ function renderInPlace(input: IptablesRenderInput, changed: ReadonlySet<ServiceK
     for (const key of [...(programmed.portKeysByService.get(serviceKey) ?? EMPTY_LINES)].sort()) {
       const svc = input.services.get(key);
       if (!svc) continue;
-      const out = serviceOutput(svc, input.endpoints.get(key) ?? EMPTY, input, cfg, largeClusterMode);
+      const out = serviceOutput(svc, input.endpoints.get(key) ?? EMPTY, input, cfg, largeClusterMode, true);
       cur.set(key, portRules(out));
       for (const l of out.natChains) natChains.writeLine(l);
       for (const l of out.natRules) natRules.writeLine(l);
@@ -349,8 +396,11 @@ interface ServiceOutput {
   filterRules: string[];
   /** this service's lines in the top-level nat chains (KUBE-SERVICES, KUBE-NODEPORTS) */
   natTop: string[];
+  /** its own chains' declarations and rules: empty in the cached copy, see serviceOutput() */
   natChains: string[];
   natRules: string[];
+  /** how many rules its own chains hold */
+  chainRules: number;
   active: string[];
   noLocalInternal: number;
   noLocalExternal: number;
@@ -358,12 +408,16 @@ interface ServiceOutput {
 
 // Keyed by the ServicePortInfo object, which the change tracker replaces whenever the Service
 // changes; endpoint arrays are likewise replaced on change. Rendering is pure, so an entry is
-// valid while those inputs, the node zone and the comment mode are the same.
+// valid while those inputs, the node zone and the comment mode are the same. Only what a sync
+// that skips the service needs is kept (shared-chain lines, chain names, counts): its own
+// chains are most of the ruleset (~100 MB of lines at 10,000 services) and are needed again
+// only by full syncs, which re-render them; that costs far less than the restore they feed.
 const outputCache = new WeakMap<ServicePortInfo, ServiceOutput>();
 
-function serviceOutput(svc: ServicePortInfo, eps: readonly EndpointInfo[], input: IptablesRenderInput, cfg: IptablesRenderConfig, largeClusterMode: boolean): ServiceOutput {
+/** `withChains`: the caller writes the service's own chains (re-rendered unless just rendered). */
+function serviceOutput(svc: ServicePortInfo, eps: readonly EndpointInfo[], input: IptablesRenderInput, cfg: IptablesRenderConfig, largeClusterMode: boolean, withChains: boolean): ServiceOutput {
   const cached = outputCache.get(svc);
-  if (cached && cached.eps === eps && cached.zone === input.node.zone && cached.largeClusterMode === largeClusterMode && cachedCfg.get(cached) === cfg) return cached;
+  if (!withChains && cached && cached.eps === eps && cached.zone === input.node.zone && cached.largeClusterMode === largeClusterMode && cachedCfg.get(cached) === cfg) return cached;
   const filterRules = new LineBuffer();
   const natTop = new LineBuffer();
   const natChains = new LineBuffer();
@@ -376,14 +430,15 @@ function serviceOutput(svc: ServicePortInfo, eps: readonly EndpointInfo[], input
     largeClusterMode,
     filterRules: filterRules.lines(),
     natTop: natTop.lines(),
-    natChains: natChains.lines(),
-    natRules: natRules.lines(),
+    natChains: [],
+    natRules: [],
+    chainRules: natRules.lineCount,
     active: [...active],
     ...r,
   };
   outputCache.set(svc, out);
   cachedCfg.set(out, cfg);
-  return out;
+  return withChains ? { ...out, natChains: natChains.lines(), natRules: natRules.lines() } : out;
 }
 const cachedCfg = new WeakMap<ServiceOutput, IptablesRenderConfig>();
 

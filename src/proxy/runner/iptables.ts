@@ -1,7 +1,7 @@
 // The only code that runs iptables programs: backend detection, jump rules, canaries, restore.
 import { RestoreError, linesAround } from '../errors.js';
 import type { Family } from '../model/types.js';
-import { execProgram } from './exec.js';
+import { execProgram, execProgramEachLine, execProgramLines } from './exec.js';
 import { readFileSync } from 'node:fs';
 
 /** Whether this network namespace has legacy iptables tables; running iptables-legacy-save would create them. */
@@ -58,6 +58,7 @@ const JUMPS: JumpRule[] = [
 ];
 
 export const CANARY = 'KUBE-PROXY-CANARY';
+const BUILTIN_RULE = /^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) /;
 
 export class IptablesRunner {
   constructor(
@@ -83,19 +84,20 @@ export class IptablesRunner {
     if (localhostFirewall) {
       jumps.push({ table: 'filter', chain: 'INPUT', args: [], target: 'KUBE-FIREWALL' }, { table: 'filter', chain: 'OUTPUT', args: [], target: 'KUBE-FIREWALL' });
     }
-    const saved = await execProgram(this.prog('-save'), []);
-    if (saved.code !== 0) throw new Error(`${this.prog('-save')} failed: ${saved.stderr.trim()}`);
     const chains = new Map<string, Set<string>>();
     const rules = new Map<string, Set<string>>();
     let table = '';
-    for (const line of saved.stdout.split('\n')) {
+    // Only chain names and the built-in chains' rules matter here: the rest of a large ruleset
+    // streams past without being kept.
+    const saved = await execProgramEachLine(this.prog('-save'), [], (line) => {
       if (line.startsWith('*')) {
         table = line.slice(1);
         chains.set(table, new Set());
         rules.set(table, new Set());
       } else if (line.startsWith(':')) chains.get(table)?.add(line.slice(1, line.indexOf(' ')));
-      else if (line.startsWith('-A ')) rules.get(table)?.add(line);
-    }
+      else if (BUILTIN_RULE.test(line)) rules.get(table)?.add(line);
+    });
+    if (saved.code !== 0) throw new Error(`${this.prog('-save')} failed: ${saved.stderr.trim()}`);
     const quote = (a: string): string => (a.includes(' ') ? `"${a}"` : a);
     let payload = '';
     for (const t of ['filter', 'nat', 'mangle']) {
@@ -118,10 +120,11 @@ export class IptablesRunner {
 
   /** Chain names in the nat table, from iptables-save. */
   async natChains(): Promise<string[]> {
-    const r = await execProgram(this.prog('-save'), ['-t', 'nat']);
-    if (r.code !== 0) throw new Error(`${this.prog('-save')} failed: ${r.stderr.trim()}`);
     const out: string[] = [];
-    for (const line of r.stdout.split('\n')) if (line.startsWith(':')) out.push(line.slice(1, line.indexOf(' ')));
+    const r = await execProgramEachLine(this.prog('-save'), ['-t', 'nat'], (line) => {
+      if (line.startsWith(':')) out.push(line.slice(1, line.indexOf(' ')));
+    });
+    if (r.code !== 0) throw new Error(`${this.prog('-save')} failed: ${r.stderr.trim()}`);
     return out;
   }
 
@@ -129,9 +132,24 @@ export class IptablesRunner {
     const prog = this.prog('-restore');
     const r = await execProgram(prog, ['-w', '--noflush', '--counters'], payload);
     if (r.code === 0) return;
-    const m = /line (\d+) failed|line:? (\d+)/i.exec(r.stderr);
+    this.fail(r.stderr, () => payload);
+  }
+
+  /**
+   * restore() of a payload given as lines, streamed to iptables-restore as they are produced;
+   * `text` gives the whole payload again, only to quote a failing line.
+   */
+  async restoreLines(lines: Iterable<string>, text: () => string): Promise<void> {
+    const r = await execProgramLines(this.prog('-restore'), ['-w', '--noflush', '--counters'], lines);
+    if (r.code === 0) return;
+    this.fail(r.stderr, text);
+  }
+
+  private fail(stderr: string, text: () => string): never {
+    const prog = this.prog('-restore');
+    const m = /line (\d+) failed|line:? (\d+)/i.exec(stderr);
     const line = m ? Number(m[1] ?? m[2]) : undefined;
-    throw new RestoreError(prog, `${prog} failed: ${r.stderr.trim()}`, line, line ? linesAround(payload, line) : undefined);
+    throw new RestoreError(prog, `${prog} failed: ${stderr.trim()}`, line, line ? linesAround(text(), line) : undefined);
   }
 
   /** Removes every chain kube-proxy's iptables (and ipvs) modes install, and the jumps to them. */

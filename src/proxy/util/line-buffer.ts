@@ -10,12 +10,16 @@ export class LineBuffer {
   write(...words: (string | readonly string[])[]): void {
     this.count++;
     if (this.discard) return;
-    let line = '';
+    // join() makes one flat string; `+=` would keep each line as a rope of its words, several
+    // times its size, for as long as the line is kept (the render cache keeps many).
+    // Words are separated by one space once the line has begun (leading empty words vanish).
+    const parts: string[] = [];
     for (const w of words) {
-      if (typeof w === 'string') line += line ? ' ' + w : w;
-      else for (const x of w) line += line ? ' ' + x : x;
+      if (typeof w === 'string') {
+        if (w || parts.length) parts.push(w);
+      } else for (const x of w) if (x || parts.length) parts.push(x);
     }
-    this.lines_.push(line);
+    this.lines_.push(parts.join(' '));
   }
 
   writeLine(line: string): void {
