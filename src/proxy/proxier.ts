@@ -173,15 +173,18 @@ export class Proxier {
         return t;
       };
       let ops = 0;
+      // Kept as sent when asked (benches, tests): a second render would be timed as the sync's.
+      const kept: string[] | undefined = this.deps.keepPayload || !full ? [] : undefined;
       const counted = function* (): Generator<string> {
         for (const l of stream.lines()) {
           if (l && l[0] !== '*' && l !== 'COMMIT') ops++;
+          kept?.push(l);
           yield l;
         }
       };
       await ipt.restoreLines(counted(), text);
       this.lastOps = ops;
-      this.lastPayload = this.deps.keepPayload || !full ? text() : '';
+      this.lastPayload = kept ? kept.join('\n') + '\n' : '';
       r = stream;
     }
     if (!programmed) this.prevActiveNatChains = r.activeNatChains;
@@ -291,7 +294,17 @@ export class Proxier {
           }
         })();
       };
-      this.lastOps = await nft.applyLines(lines(), () => [...lines()].join('\n') + '\n');
+      // Kept as sent when asked (benches, tests): a second render would be timed as the sync's.
+      const kept: string[] | undefined = this.deps.keepPayload ? [] : undefined;
+      const sent = kept
+        ? (function* (g: Generator<string>): Generator<string> {
+            for (const l of g) {
+              kept.push(l);
+              yield l;
+            }
+          })(lines())
+        : lines();
+      this.lastOps = await nft.applyLines(sent, () => [...lines()].join('\n') + '\n');
       const changedPorts = !useMirror || this.lastOps > 0;
       this.programmed.clear();
       this.programmedNode = this.node;
@@ -304,7 +317,7 @@ export class Proxier {
       for (const [svcKey, ports] of this.svcTracker.portKeysByService) this.fragmentKeysBySvc.set(svcKey, ports);
       this.first = false;
       this.nftProgrammed = true;
-      this.lastPayload = this.deps.keepPayload ? [...lines()].join('\n') + (this.lastOps ? '\n' : '') : '';
+      this.lastPayload = kept ? kept.join('\n') + (this.lastOps ? '\n' : '') : '';
       // A periodic resync that changed nothing leaves the saved mirror as it is.
       if (changedPorts || !this.stateFileFresh) this.saveState();
     } else {
