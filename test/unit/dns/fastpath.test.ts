@@ -103,6 +103,18 @@ describe('StoredAnswers', () => {
     }
   });
 
+  it('stays bounded in bytes: big replies empty the table sooner', () => {
+    const t = new StoredAnswers();
+    const big = Buffer.alloc(40_000, 7);
+    let last: Buffer | undefined;
+    for (let i = 0; i < 1000; i++) {
+      last = query(`big${i}.ns.svc.cluster.local`, i);
+      t.set(last, Buffer.concat([last, big]), undefined);
+    }
+    expect(t.size).toBeLessThan(1000);
+    expect(t.reply(last!, 0)!.out.length).toBe(last!.length + big.length);
+  });
+
   it('stays bounded and can be emptied', () => {
     const t = new StoredAnswers();
     for (let i = 0; i < MAX_STORED + 10; i++) {
