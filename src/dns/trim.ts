@@ -8,29 +8,34 @@ import type { EndpointSlice, KubeObject, Namespace, Pod, Service } from '../api/
 import { keepFields, type TransformFunc } from '../client/transform.js';
 import { DNS_RECORD, serviceRecord, sliceRecord, type ProjectedObject } from './records.js';
 
-/** What the cache keeps of an object besides its record: enough to key, compare and replace it. */
-function stub<T extends KubeObject>(obj: T): T {
+/**
+ * What the cache keeps of an object: enough to key, compare and replace it, and the record.
+ * Built as one literal so every field sits inside the object (20,000 of them): no property
+ * array added afterwards. An absent namespace or resourceVersion stays undefined, which
+ * keys, comparisons and JSON treat as absent.
+ */
+function stub<T extends KubeObject>(obj: T, record: unknown): T {
   const m = obj.metadata;
-  const metadata: KubeObject['metadata'] = { name: m.name };
-  if (m.namespace !== undefined) metadata.namespace = m.namespace;
-  if (m.resourceVersion !== undefined) metadata.resourceVersion = m.resourceVersion;
-  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata } as T;
+  return { apiVersion: typeName(obj.apiVersion), kind: typeName(obj.kind), metadata: { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion }, [DNS_RECORD]: record } as ProjectedObject<unknown> as T;
 }
 
-export const trimService: TransformFunc<Service> = (svc) => {
-  const out = stub(svc) as Service & ProjectedObject<unknown>;
-  out[DNS_RECORD] = serviceRecord(svc);
-  return out;
-};
+// One copy of each apiVersion and kind string: every object parsed brings its own.
+const typeNames = new Map<string, string>();
+
+function typeName(s: string | undefined): string | undefined {
+  if (s === undefined) return s;
+  const known = typeNames.get(s);
+  if (known !== undefined) return known;
+  if (typeNames.size < 64) typeNames.set(s, s);
+  return s;
+}
+
+export const trimService: TransformFunc<Service> = (svc) => stub(svc, serviceRecord(svc));
 
 /** The slice's record depends on `endpoint_pod_names` (the label of endpoints without a hostname). */
 export function trimEndpointSliceFor(endpointPodNames: boolean): TransformFunc<EndpointSlice> {
-  return (slice) => {
-    const out = stub(slice) as EndpointSlice & ProjectedObject<unknown>;
-    // undefined too: a slice DNS does not serve (no service label, FQDN) is carried as such.
-    out[DNS_RECORD] = sliceRecord(slice, endpointPodNames);
-    return out;
-  };
+  // undefined too: a slice DNS does not serve (no service label, FQDN) is carried as such.
+  return (slice) => stub(slice, sliceRecord(slice, endpointPodNames));
 }
 
 export const trimEndpointSlice: TransformFunc<EndpointSlice> = trimEndpointSliceFor(false);
