@@ -24,8 +24,6 @@ const MAX_HEAD = 64 * 1024;
 const MAX_IDLE_PER_ORIGIN = 256;
 const IDLE_TIMEOUT_MS = 60_000;
 
-/** Hop-by-hop fields (RFC 9110 §7.6.1): never passed to the client. */
-const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'trailer', 'host', 'http2-settings']);
 /** a field name and its colon, matched in place (sticky) */
 const NAME = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/y;
 /** what a response head may not hold besides CRLF line ends (Node's header value rule) */
@@ -57,6 +55,12 @@ export class UpstreamHead {
     }
     return out;
   }
+}
+
+/** Whether the field name at `pos` is `lower`, ignoring ASCII case (the caller checked the length). */
+function nameIs(text: string, pos: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((text.charCodeAt(pos + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
 }
 
 function connectionListed(connection: string): Set<string> | undefined {
@@ -429,47 +433,47 @@ class Conn {
       }
       const colon = NAME.lastIndex - 1;
       let drop = false;
-      // Only names as long as one that matters are looked at (no per-header string otherwise).
+      // Names are compared in place: no per-field string unless its value matters.
       switch (colon - pos) {
-        case 2: // te
-        case 4: // date, host
-        case 7: // trailer, upgrade
-        case 10: // connection, keep-alive
-        case 14: // content-length, http2-settings
-        case 16: // proxy-connection
-        case 17: // transfer-encoding
-        case 25: {
-          // strict-transport-security
-          const name = head.slice(pos, colon).toLowerCase();
-          switch (name) {
-            case 'content-length': {
-              const value = head.slice(colon + 1, eol).trim();
-              if (!/^\d{1,15}$/.test(value) || (contentLength !== -1 && contentLength !== Number(value))) {
-                this.fail(new H1Error(H1_BAD_RESPONSE, 'invalid upstream Content-Length'));
-                return false;
-              }
-              contentLength = Number(value);
-              break;
+        case 2:
+          drop = nameIs(head, pos, 'te');
+          break;
+        case 4:
+          if (nameIs(head, pos, 'date')) hasDate = true;
+          else drop = nameIs(head, pos, 'host');
+          break;
+        case 7:
+          drop = nameIs(head, pos, 'trailer') || nameIs(head, pos, 'upgrade');
+          break;
+        case 10:
+          if (nameIs(head, pos, 'connection')) {
+            connection += (connection ? ',' : '') + head.slice(colon + 1, eol).trim().toLowerCase();
+            drop = true;
+          } else drop = nameIs(head, pos, 'keep-alive');
+          break;
+        case 14:
+          if (nameIs(head, pos, 'content-length')) {
+            const value = head.slice(colon + 1, eol).trim();
+            if (!/^\d{1,15}$/.test(value) || (contentLength !== -1 && contentLength !== Number(value))) {
+              this.fail(new H1Error(H1_BAD_RESPONSE, 'invalid upstream Content-Length'));
+              return false;
             }
-            case 'transfer-encoding':
-              te = true;
-              chunked = /(^|,)\s*chunked\s*$/i.test(head.slice(colon + 1, eol).trim());
-              drop = true;
-              break;
-            case 'connection':
-              connection += (connection ? ',' : '') + head.slice(colon + 1, eol).trim().toLowerCase();
-              drop = true;
-              break;
-            case 'date':
-              hasDate = true;
-              break;
-            case 'strict-transport-security':
-              hasHsts = true;
-              break;
-            default:
-              drop = HOP_BY_HOP.has(name);
+            contentLength = Number(value);
+          } else drop = nameIs(head, pos, 'http2-settings');
+          break;
+        case 16:
+          drop = nameIs(head, pos, 'proxy-connection');
+          break;
+        case 17:
+          if (nameIs(head, pos, 'transfer-encoding')) {
+            te = true;
+            chunked = /(^|,)\s*chunked\s*$/i.test(head.slice(colon + 1, eol).trim());
+            drop = true;
           }
-        }
+          break;
+        case 25:
+          if (nameIs(head, pos, 'strict-transport-security')) hasHsts = true;
+          break;
       }
       if (drop) {
         if (pos > run) forward += head.slice(run, pos);

@@ -12,7 +12,8 @@
  * or emits 'upgrade'. So the framing rules here are never looser than llhttp's: the set
  * accepted is a strict subset, and the rest meets llhttp exactly as before.
  */
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type Server } from 'node:http';
+import { HOP_BY_HOP, SET_BY_PROXY } from './headers.js';
 import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 
@@ -29,7 +30,7 @@ export interface LeanServerOptions {
 }
 
 /** The methods taken here; llhttp knows more, and those go to it. */
-const METHODS: Record<string, 'none' | 'length'> = { __proto__: null as never, GET: 'none', HEAD: 'none', DELETE: 'length', OPTIONS: 'length', POST: 'length', PUT: 'length', PATCH: 'length' };
+const METHODS: Record<string, true> = { __proto__: null as never, GET: true, HEAD: true, DELETE: true, OPTIONS: true, POST: true, PUT: true, PATCH: true };
 
 // origin-form only: "/" then RFC 3986 pchar, "/" and "?" (no "#", quotes, brackets, backslash, controls)
 const TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
@@ -39,6 +40,7 @@ const PLAIN_HEAD = /^[\t\r\n\x20-\x7e]*$/;
 // what Node's ServerResponse refuses in a response header value
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const CLOSE_TOKEN = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
+const ONLY_CLOSE_OR_KEEP_ALIVE = /^[ \t]*(?:close|keep-alive)?[ \t]*(?:,[ \t]*(?:close|keep-alive)?[ \t]*)*$/i;
 const DIGITS = /^\d{1,15}$/;
 
 /** Response framing decided by writeHead. */
@@ -57,9 +59,28 @@ export class LeanRequest {
     readonly socket: Socket,
     readonly method: string,
     readonly url: string,
-    readonly headers: Record<string, string>,
-    readonly rawHeaders: string[],
+    /** lowercase names; every name occurs once (duplicates go to Node) */
+    readonly headers: IncomingHttpHeaders,
+    /** the header section, CRLF-separated lines */
+    private readonly fields: string,
+    /**
+     * The client's header lines that an upstream gets as they are ("Name: value\r\n" each):
+     * Host, framing, hop-by-hop and proxy-set fields left out. Undefined when Connection
+     * names other fields (the proxy then filters rawHeaders itself).
+     */
+    readonly forwardLines: string | undefined,
   ) {}
+
+  /** As IncomingMessage's: names as sent, values trimmed; built only when asked for. */
+  get rawHeaders(): string[] {
+    const out: string[] = [];
+    if (this.fields === '') return out;
+    for (const line of this.fields.split('\r\n')) {
+      const colon = line.indexOf(':');
+      out.push(line.slice(0, colon), line.slice(colon + 1).trim());
+    }
+    return out;
+  }
 }
 
 /** A Content-Length request body, fed from the connection with backpressure. */
@@ -348,16 +369,20 @@ export class LeanConnection {
     const sp2 = line.indexOf(' ', sp1 + 1);
     if (sp1 <= 0 || sp2 === -1 || line.length - sp2 !== 9 || !line.endsWith(' HTTP/1.1')) return false;
     const method = line.slice(0, sp1);
-    const kind = METHODS[method];
-    if (kind === undefined) return false;
+    if (METHODS[method] === undefined) return false;
     const url = line.slice(sp1 + 1, sp2);
     if (!TARGET.test(url)) return false;
-    const headers: Record<string, string> = {};
-    const raw: string[] = [];
+    const headers: IncomingHttpHeaders = {};
+    let count = 0;
     let contentLength = 0;
     let close = false;
+    let listsOthers = false;
     let host = false;
-    let pos = eol === -1 ? head.length : eol + 2;
+    const first = eol === -1 ? head.length : eol + 2;
+    let pos = first;
+    // the lines an upstream gets unchanged, built from runs of kept lines
+    let forward = '';
+    let run = first;
     while (pos < head.length) {
       let next = head.indexOf('\r\n', pos);
       if (next === -1) next = head.length;
@@ -379,7 +404,7 @@ export class LeanConnection {
           host = true;
           break;
         case 'content-length':
-          if (kind === 'none' || !DIGITS.test(value)) return false;
+          if (!DIGITS.test(value)) return false;
           contentLength = Number(value);
           break;
         case 'transfer-encoding':
@@ -391,16 +416,22 @@ export class LeanConnection {
         case 'connection':
           if (/upgrade/i.test(value)) return false;
           close = CLOSE_TOKEN.test(value);
+          listsOthers = !ONLY_CLOSE_OR_KEEP_ALIVE.test(value);
           break;
       }
       headers[lower] = value;
-      raw.push(name, value);
+      count++;
+      if (lower === 'host' || lower === 'content-length' || HOP_BY_HOP.has(lower) || SET_BY_PROXY.has(lower)) {
+        if (pos > run) forward += head.slice(run, pos);
+        run = next + 2;
+      }
       pos = next + 2;
     }
-    if (!host || raw.length / 2 > MAX_HEADERS) return false;
+    if (!host || count > MAX_HEADERS) return false;
+    if (run < head.length) forward += head.slice(run) + '\r\n';
 
     this.buf = bodyStart < buf.length ? buf.subarray(bodyStart) : undefined;
-    const req = new LeanRequest(this.socket, method, url, headers, raw);
+    const req = new LeanRequest(this.socket, method, url, headers, head.slice(first), listsOthers ? undefined : forward);
     const res = new LeanResponse(this, method, close || this.closing);
     this.req = req;
     this.res = res;

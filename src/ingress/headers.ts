@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1) plus HTTP/2 pseudo-headers: never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'trailer', 'host', 'http2-settings']);
+export const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'trailer', 'host', 'http2-settings']);
 
 // Added by the proxy itself; incoming copies are dropped so a client cannot spoof them.
-const SET_BY_PROXY = new Set(['x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-scheme', 'x-scheme', 'x-request-id', 'x-original-forwarded-for']);
+export const SET_BY_PROXY = new Set(['x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-scheme', 'x-scheme', 'x-request-id', 'x-original-forwarded-for']);
 
 // Random bytes drawn in batches: one syscall per 256 request IDs instead of one each.
 let pool = Buffer.alloc(0);
@@ -110,10 +110,23 @@ export function upstreamRequestHead(raw: readonly string[], f: ForwardInfo): str
     }
     head += name + ': ' + raw[i + 1] + '\r\n';
   }
+  return head + forwardedFields(xri, xff, f);
+}
+
+/**
+ * The same upstream head from header lines already filtered by the fast path's parser
+ * (h1server.ts: `forwardLines`, the client's own text for the fields that pass).
+ */
+export function upstreamRequestHeadFromLines(lines: string, xri: string | undefined, xff: string | undefined, f: ForwardInfo): string {
+  return 'host: ' + f.host + '\r\n' + lines + forwardedFields(xri, xff, f);
+}
+
+/** X-Request-ID, X-Real-IP and X-Forwarded-*, as ingress-nginx sets them. */
+function forwardedFields(xri: string | undefined, xff: string | undefined, f: ForwardInfo): string {
   const id = xri !== undefined && SANE_REQUEST_ID.test(xri) ? xri : requestId();
-  head += 'x-request-id: ' + id + '\r\nx-real-ip: ' + f.clientIP + '\r\nx-forwarded-for: ' + f.clientIP + '\r\n';
-  if (xff) head += 'x-original-forwarded-for: ' + xff + '\r\n';
-  return head + 'x-forwarded-host: ' + f.host + '\r\nx-forwarded-port: ' + f.port + '\r\nx-forwarded-proto: ' + f.proto + '\r\nx-forwarded-scheme: ' + f.proto + '\r\nx-scheme: ' + f.proto + '\r\n';
+  let out = 'x-request-id: ' + id + '\r\nx-real-ip: ' + f.clientIP + '\r\nx-forwarded-for: ' + f.clientIP + '\r\n';
+  if (xff) out += 'x-original-forwarded-for: ' + xff + '\r\n';
+  return out + 'x-forwarded-host: ' + f.host + '\r\nx-forwarded-port: ' + f.port + '\r\nx-forwarded-proto: ' + f.proto + '\r\nx-forwarded-scheme: ' + f.proto + '\r\nx-scheme: ' + f.proto + '\r\n';
 }
 
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;

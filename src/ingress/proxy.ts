@@ -13,7 +13,7 @@ import { DEFAULT_ANNOTATIONS as defaultAnnotations, type IngressAnnotations } fr
 import { EndpointHealth, Upstreams, type Upstream } from './upstreams.js';
 import type { UpstreamEndpoint } from './endpoints.js';
 import { GrpcUpstreams } from './grpc.js';
-import { clientAddress, clientResponseHeaderList, setListHeader, upstreamRequestHead, upstreamRequestHeaders } from './headers.js';
+import { clientAddress, clientResponseHeaderList, setListHeader, upstreamRequestHead, upstreamRequestHeadFromLines, upstreamRequestHeaders } from './headers.js';
 import { BodyTooLargeError, H1_BODY_TIMEOUT, H1_CONNECT_TIMEOUT, H1_HEADERS_TIMEOUT, H1_SEND_TIMEOUT, H1Pool, type H1Controller, type H1Handler, type H1Request, type UpstreamHead } from './h1.js';
 import { applyCors, chooseCanary, LimitState, pickAffinity, rewritePath, sourceAllowed } from './policy.js';
 import type { IngressMetrics } from './metrics.js';
@@ -403,7 +403,7 @@ export class Proxy {
     ex.opts = {
       method,
       path,
-      head: upstreamRequestHead(req.rawHeaders, fwd),
+      head: req instanceof LeanRequest && req.forwardLines !== undefined ? upstreamRequestHeadFromLines(req.forwardLines, req.headers['x-request-id'] as string | undefined, req.headers['x-forwarded-for'] as string | undefined, fwd) : upstreamRequestHead(req.rawHeaders, fwd),
       body: hasBody ? (req instanceof LeanRequest ? (req.body ?? null) : (req as IncomingMessage)) : null,
       ...(hasBody && length !== undefined ? { contentLength: length } : {}),
       // A body without Content-Length is counted as it streams; Content-Length was checked already.

@@ -77,6 +77,7 @@ describe('lean HTTP/1.1 server in front of node:http', () => {
   const upgrades: string[] = [];
   let hold: ((res: LeanResponse) => void) | undefined;
   let closes = 0;
+  const requests: LeanRequest[] = [];
 
   const answer = (via: 'lean' | 'node', req: { method?: string; url?: string; headers: Record<string, unknown> }, body: string, res: ServerResponse | LeanResponse): void => {
     seen.push({ via, method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, body });
@@ -114,6 +115,7 @@ describe('lean HTTP/1.1 server in front of node:http', () => {
     new LeanServer(
       http,
       (req: LeanRequest, res: LeanResponse) => {
+        requests.push(req);
         res.once('close', () => closes++);
         if (!req.body) return answer('lean', req, '', res);
         let body = '';
@@ -131,6 +133,7 @@ describe('lean HTTP/1.1 server in front of node:http', () => {
   });
   beforeEach(() => {
     seen.length = 0;
+    requests.length = 0;
     upgrades.length = 0;
     hold = undefined;
   });
@@ -150,6 +153,20 @@ describe('lean HTTP/1.1 server in front of node:http', () => {
     expect(r.closed).toBe(false);
     expect(seen.map((s) => [s.via, s.url])).toEqual([['lean', '/a'], ['lean', '/b?q=1'], ['lean', '/c']]);
     expect(seen[1]!.headers['x-thing']).toBe('spaced value');
+  });
+
+  it('keeps the client header lines an upstream may get as they came, and the raw list as Node gives it', async () => {
+    hold = (res) => {
+      res.writeHead(200, { 'content-length': '0' }).end();
+    };
+    const r = await exchange(port, 'GET /hold HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nX-Forwarded-For: 6.6.6.6\r\nTE: trailers\r\nKeep-Alive: 5\r\nX-Request-ID: abc\r\nContent-Length: 0\r\nX-B:  2\r\n\r\nGET /hold HTTP/1.1\r\nHost: x\r\nConnection: x-private\r\nX-Private: s\r\n\r\n', count(2));
+    expect(responses(r.text)).toHaveLength(2);
+    const got = requests[0];
+    expect(got!.forwardLines).toBe('X-A: 1\r\nX-B:  2\r\n');
+    expect(got!.rawHeaders).toEqual(['Host', 'x', 'X-A', '1', 'X-Forwarded-For', '6.6.6.6', 'TE', 'trailers', 'Keep-Alive', '5', 'X-Request-ID', 'abc', 'Content-Length', '0', 'X-B', '2']);
+    expect(got!.headers).toMatchObject({ host: 'x', 'x-forwarded-for': '6.6.6.6', 'x-request-id': 'abc', 'x-b': '2' });
+    // Connection naming other fields: the proxy filters the raw list itself
+    expect(requests[1]!.forwardLines).toBeUndefined();
   });
 
   it('streams a Content-Length body, drops an unread one, and keeps the connection', async () => {
