@@ -163,16 +163,24 @@ async function main(): Promise<void> {
   execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', `http://127.0.0.1:${nginxPort}/`, '-H', 'Host: r1.bench.test'], { stdio: 'ignore' });
   console.log(`load before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const cpuRatios: number[] = [];
+  const p99Ratios: number[] = [];
+  const kpRps: number[] = [];
+  const nginxRps: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const k = wrk(kpPort, kp.pid!);
     const n = wrk(nginxPort, nginxProxy.pid!);
     cpuRatios.push(n.cpuUsPerRequest / k.cpuUsPerRequest);
+    p99Ratios.push(k.p99ms / n.p99ms);
+    kpRps.push(k.rps);
+    nginxRps.push(n.rps);
     console.log(
       `round ${round}: kubeplane ${k.rps.toFixed(0)} req/s p99 ${k.p99ms.toFixed(2)} ms cpu ${k.cpuUsPerRequest.toFixed(1)} us/req (errors: ${k.errors}) | nginx ${n.rps.toFixed(0)} req/s p99 ${n.p99ms.toFixed(2)} ms cpu ${n.cpuUsPerRequest.toFixed(1)} us/req (errors: ${n.errors}) | ratio throughput ${(k.rps / n.rps).toFixed(2)}x, p99 ${(k.p99ms / n.p99ms).toFixed(2)}x, throughput at equal CPU ${(n.cpuUsPerRequest / k.cpuUsPerRequest).toFixed(2)}x`,
     );
   }
-  cpuRatios.sort((a, b) => a - b);
-  console.log(`summary: throughput at equal CPU (nginx CPU per request / kubeplane CPU per request), median of ${ROUNDS}: ${cpuRatios[Math.floor(ROUNDS / 2)]!.toFixed(2)}x; load after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(
+    `summary (medians of ${ROUNDS}): throughput at equal CPU (nginx CPU per request / kubeplane CPU per request) ${median(cpuRatios).toFixed(2)}x; p99 ratio ${median(p99Ratios).toFixed(2)}x; kubeplane ${median(kpRps).toFixed(0)} req/s, nginx ${median(nginxRps).toFixed(0)} req/s; load after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+  );
 
   if (!APPLY) return;
   // Apply time with 10,000 Ingresses, in-process (table only) ...
