@@ -60,7 +60,7 @@ describe('RestClient.list with mapItem', () => {
   });
 
   it('maps each item as it is decoded, with apiVersion and kind filled in first', async () => {
-    const client = new RestClient({ server: base, source: 't' });
+    const client = new RestClient({ server: base, source: 't', namespace: 'default' });
     const seen: KubeObject[] = [];
     const list = await client.list(resourceFor('', 'configmaps')!, {
       mapItem: (o) => {
@@ -75,7 +75,7 @@ describe('RestClient.list with mapItem', () => {
   });
 
   it('reports a body that is not a list as the server\'s error', async () => {
-    const client = new RestClient({ server: base, source: 't' });
+    const client = new RestClient({ server: base, source: 't', namespace: 'default' });
     body = '{"kind":"ConfigMapList","items":[{"metadata":';
     await expect(client.list(resourceFor('', 'configmaps')!, { mapItem: (o) => o })).rejects.toBeInstanceOf(ApiError);
     body = listText;
