@@ -70,7 +70,11 @@ describeE2E('kubeplane dns with dig', { commands: ['dig'] }, () => {
       // (the second transport's lookup of the target may come from the cache, a second older)
       expect(ext.answer).toHaveLength(2);
       expect(ext.answer[0]).toBe(`ext.testns.svc.${Z}. 30 IN CNAME example.net.`);
-      expect(ext.answer[1]).toMatch(/^example\.net\. (300|299|298) IN A 192\.0\.2\.1$/);
+      // the upstream's TTL (300), counted down by the cache: how far depends on the machine's load
+      const target = /^example\.net\. (\d+) IN A 192\.0\.2\.1$/.exec(ext.answer[1]!);
+      expect(target).not.toBeNull();
+      expect(Number(target![1])).toBeGreaterThan(0);
+      expect(Number(target![1])).toBeLessThanOrEqual(300);
     });
 
     it(`gives CoreDNS's negative answers over ${transport}`, async () => {
