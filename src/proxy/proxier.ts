@@ -1,5 +1,5 @@
 // One IP family's sync loop: trackers -> model -> render -> runner, at a bounded rate.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EndpointSlice, Node, Service } from '../api/types.js';
 import { logger } from '../observability/log.js';
@@ -257,6 +257,8 @@ export class Proxier {
       // (or the new fragment itself when the inputs did not change).
       const useMirror = this.nftProgrammed && sameSet(existing, programmedChains());
       const saved = !useMirror && this.first && this.deps.stateFile ? loadNftState(this.deps.stateFile) : undefined;
+      // Tried once: if the diff against it fails, the retry rewrites everything.
+      this.first = false;
       const useSaved = saved !== undefined && sameSet(existing, [...saved.baseChains, ...saved.chains.keys()]) && saved.base.join('\n') === base.base.join('\n');
       const sameNode = this.programmedNode === this.node;
       let next = new Map<string, ProgrammedPort>();
@@ -342,22 +344,24 @@ export class Proxier {
       }
       const only = (frags: NftFragment[]): NftState => mergeFragments({ ...emptyNftState(ncfg), elements: new Map() }, frags);
       const tx = nftTransaction(only(oldFrags), only(newFrags));
-      if (tx && this.stateFileFresh && this.deps.stateFile) {
-        // The saved mirror no longer matches the kernel; it is rewritten on stop or the next full sync.
-        try {
-          unlinkSync(this.deps.stateFile);
-        } catch {
-          // not there
-        }
+      // The saved mirror follows the kernel through partial syncs too (a journal: intent before
+      // the transaction, commit after), so a restart after SIGKILL still diffs instead of rewriting.
+      const seq = tx ? this.journalIntent([...keys].map((key) => [key, rendered.get(key)])) : undefined;
+      try {
+        await nft.apply(tx, { partial: true });
+      } catch (err) {
+        // An intent with no commit: the next start ignores the file; the next full sync rewrites it.
         this.stateFileFresh = false;
+        throw err;
       }
-      await nft.apply(tx, { partial: true });
       for (const key of keys) this.programPort(key, rendered.get(key) ?? EMPTY_FRAGMENT);
       for (const svcKey of changed) {
         const ports = this.svcTracker.portKeysByService.get(svcKey);
         if (ports) this.fragmentKeysBySvc.set(svcKey, ports);
         else this.fragmentKeysBySvc.delete(svcKey);
       }
+      // After `programmed` is updated: a compaction writes it whole.
+      if (seq !== undefined) this.journalCommit(seq);
       this.lastPayload = tx;
       this.lastOps = tx ? tx.split('\n').length - 1 : 0;
     }
@@ -371,15 +375,59 @@ export class Proxier {
     this.deps.nftables?.close();
   }
 
-  /** Writes the nftables mirror for the next start (full syncs and shutdown). */
+  /** Writes the nftables mirror for the next start (full syncs, shutdown, journal compaction). */
   saveState(): void {
     if (!this.deps.stateFile || !this.deps.nftables || !this.lastSyncOKOrFirst()) return;
     const ncfg = nftablesConfig(this.cfg, this.family);
     // Written one fragment at a time (JSON lines), like the transaction: never the whole ruleset in memory.
-    saveNftState(this.deps.stateFile, emptyNftState(ncfg), (function* (self: Proxier) {
-      for (const p of self.programmed.values()) yield self.renderProgrammed(p, ncfg);
+    const size = saveNftState(this.deps.stateFile, emptyNftState(ncfg), (function* (self: Proxier) {
+      for (const [key, p] of self.programmed) yield [key, self.renderProgrammed(p, ncfg)] as const;
     })(this));
-    this.stateFileFresh = true;
+    this.stateFileFresh = size !== undefined;
+    this.snapshotBytes = size ?? 0;
+    this.journalBytes = 0;
+    this.journalSeq = 0;
+  }
+
+  private snapshotBytes = 0;
+  private journalBytes = 0;
+  private journalSeq = 0;
+
+  /**
+   * Appends the ports a partial sync is about to change (fragment, or none when removed).
+   * Appending needs no fsync: the file and the kernel's tables both live until a reboot, and a
+   * killed process's writes are already in the page cache. Returns the entry's number, or
+   * undefined when the file is not being kept (it is then removed, so no start trusts it).
+   */
+  private journalIntent(ports: [string, NftFragment | undefined][]): number | undefined {
+    if (!this.stateFileFresh || !this.deps.stateFile) return undefined;
+    const seq = ++this.journalSeq;
+    const line = JSON.stringify({ intent: seq, ports: ports.map(([key, f]) => [key, f ? fragmentJSON(f) : null]) }) + '\n';
+    if (!this.journalAppend(line)) return undefined;
+    return seq;
+  }
+
+  private journalCommit(seq: number): void {
+    if (!this.stateFileFresh || !this.journalAppend(JSON.stringify({ commit: seq }) + '\n')) return;
+    // Compacted once the journal outgrows the snapshot: amortized, each partial sync pays for its own change.
+    if (this.journalBytes > Math.max(1 << 20, this.snapshotBytes)) this.saveState();
+  }
+
+  private journalAppend(line: string): boolean {
+    try {
+      appendFileSync(this.deps.stateFile!, line);
+      this.journalBytes += line.length;
+      return true;
+    } catch (err) {
+      log.error('Failed to append to nftables state; the next start rewrites every chain', err, { path: this.deps.stateFile });
+      this.stateFileFresh = false;
+      try {
+        unlinkSync(this.deps.stateFile!);
+      } catch {
+        // not there
+      }
+      return false;
+    }
   }
 
   private lastSyncOKOrFirst(): boolean {
@@ -469,36 +517,75 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-// Format: first line {family, base, baseChains}; then one line per service port fragment
-// {chains, sets, elements}. Loading merges the fragments back into one state.
-function saveNftState(path: string, base: NftState, fragments: Iterable<NftFragment>): void {
+type ElementsJSON = [string, [string, string][]][];
+interface FragmentJSON {
+  chains: [string, { rules: string[] }][];
+  sets: [string, string][];
+  elements: ElementsJSON;
+}
+
+function fragmentJSON(f: NftFragment): FragmentJSON {
+  return { chains: [...f.chains], sets: [...f.sets], elements: [...f.elements].map(([k, v]) => [k, [...v]]) };
+}
+
+function fragmentFromJSON(j: FragmentJSON): NftFragment {
+  return { chains: new Map(j.chains), sets: new Map(j.sets), elements: new Map(j.elements.map(([k, v]) => [k, new Map(v)])), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
+}
+
+// Format: first line {family, base, baseChains, elements}; then one line per service port
+// {key, chains, sets, elements} (the snapshot, written to a temp file and renamed); then the
+// journal of partial syncs: {intent: n, ports: [[key, fragment | null]]} followed by {commit: n}.
+// Returns the bytes written, undefined when it failed.
+function saveNftState(path: string, base: NftState, fragments: Iterable<readonly [string, NftFragment]>): number | undefined {
   let fd: number | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
     fd = openSync(path + '.tmp', 'w');
-    writeSync(fd, JSON.stringify({ family: base.family, base: base.base, baseChains: base.baseChains, elements: [...base.elements].map(([k, v]) => [k, [...v]]) }) + '\n');
-    for (const f of fragments) writeSync(fd, JSON.stringify({ chains: [...f.chains], sets: [...f.sets], elements: [...f.elements].map(([k, v]) => [k, [...v]]) }) + '\n');
+    let bytes = writeSync(fd, JSON.stringify({ family: base.family, base: base.base, baseChains: base.baseChains, elements: [...base.elements].map(([k, v]) => [k, [...v]]) }) + '\n');
+    for (const [key, f] of fragments) bytes += writeSync(fd, JSON.stringify({ key, ...fragmentJSON(f) }) + '\n');
     closeSync(fd);
     fd = undefined;
     renameSync(path + '.tmp', path);
+    return bytes;
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     log.error('Failed to save nftables state', err, { path });
+    return undefined;
   }
 }
 
-function loadNftState(path: string): NftState | undefined {
-  type Elements = [string, [string, string][]][];
+/**
+ * The mirror as of the last committed sync, undefined when unusable: missing, torn, or ending in
+ * a partial sync whose outcome is unknown (killed between intent and commit; the kernel may hold
+ * either side, so only a full rewrite is safe).
+ */
+export function loadNftState(path: string): NftState | undefined {
   try {
     const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
-    const head = JSON.parse(lines[0]!) as { family: 'ip' | 'ip6'; base: string[]; baseChains: string[]; elements: Elements };
+    const head = JSON.parse(lines[0]!) as { family: 'ip' | 'ip6'; base: string[]; baseChains: string[]; elements: ElementsJSON };
     if (!Array.isArray(head.base) || !Array.isArray(head.baseChains) || !Array.isArray(head.elements)) return undefined;
     const state: NftState = { family: head.family, base: head.base, baseChains: head.baseChains, chains: new Map(), sets: new Map(), elements: new Map(head.elements.map(([k, v]) => [k, new Map(v)])), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
-    const fragments = lines.slice(1).map((l) => {
-      const j = JSON.parse(l) as { chains: [string, { rules: string[] }][]; sets: [string, string][]; elements: Elements };
-      return { chains: new Map(j.chains), sets: new Map(j.sets), elements: new Map(j.elements.map(([k, v]) => [k, new Map(v)])), counts: { noLocalInternal: 0, noLocalExternal: 0 } };
-    });
-    return mergeFragments(state, fragments);
+    const ports = new Map<string, NftFragment>();
+    let pending: { seq: number; ports: [string, FragmentJSON | null][] } | undefined;
+    for (let i = 1; i < lines.length; i++) {
+      const j = JSON.parse(lines[i]!) as Partial<FragmentJSON> & { key?: string; intent?: number; ports?: [string, FragmentJSON | null][]; commit?: number };
+      if (j.intent !== undefined) {
+        if (pending || !Array.isArray(j.ports)) return undefined;
+        pending = { seq: j.intent, ports: j.ports };
+      } else if (j.commit !== undefined) {
+        if (!pending || pending.seq !== j.commit) return undefined;
+        for (const [key, f] of pending.ports) {
+          if (f) ports.set(key, fragmentFromJSON(f));
+          else ports.delete(key);
+        }
+        pending = undefined;
+      } else {
+        if (pending) return undefined;
+        ports.set(j.key ?? `#${i}`, fragmentFromJSON(j as FragmentJSON));
+      }
+    }
+    if (pending) return undefined;
+    return mergeFragments(state, ports.values());
   } catch {
     return undefined;
   }
