@@ -225,7 +225,8 @@ class Exchange implements H1Handler {
     if (this.finished) return;
     this.finished = true;
     if (this.endpoint) this.proxy.health.end(this.endpoint.origin);
-    this.proxy.limits.release(this);
+    // only limit-connections holds a slot (skips a WeakMap lookup per request otherwise)
+    if (this.route.annotations.limitConnections > 0) this.proxy.limits.release(this);
     const m = this.proxy.metrics;
     if (!m) return;
     this.status = status;
@@ -391,9 +392,10 @@ export class Proxy {
     if (upstream.state !== 'ok') return this.answer(req, res, route, 503, t0, undefined, canary);
     const ex = new Exchange(this, req, res, route, canary, t0);
     ex.hsts = secure && tls;
-    if (!this.limits.admit(ex, a, clientAddress(req.socket.remoteAddress))) return this.answer(req, res, route, 503, t0, undefined, canary);
+    const clientIP = clientAddress(req.socket.remoteAddress);
+    if (!this.limits.admit(ex, a, clientIP)) return this.answer(req, res, route, 503, t0, undefined, canary);
     ex.upstream = upstream;
-    const fwd = { host: authority(req) ?? '', clientIP: clientAddress(req.socket.remoteAddress), proto: secure ? ('https' as const) : ('http' as const), port };
+    const fwd = { host: authority(req) ?? '', clientIP, proto: secure ? ('https' as const) : ('http' as const), port };
     const method = req.method ?? 'GET';
     const path = upstreamPath ?? req.url ?? '/';
     if (a.backendProtocol === 'GRPC') return this.forwardGrpc(ex, upstream, path, upstreamRequestHeaders(req.headers, fwd));
