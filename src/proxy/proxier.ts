@@ -48,6 +48,8 @@ export class Proxier {
   lastPayload = '';
   /** kernel operations (lines) the last sync sent */
   lastOps = 0;
+  /** ms the last partial sync spent keeping the state file current (journal and any compaction), for benches */
+  lastStateMs = 0;
 
   constructor(
     readonly family: Family,
@@ -346,7 +348,9 @@ export class Proxier {
       const tx = nftTransaction(only(oldFrags), only(newFrags));
       // The saved mirror follows the kernel through partial syncs too (a journal: intent before
       // the transaction, commit after), so a restart after SIGKILL still diffs instead of rewriting.
+      const t0 = performance.now();
       const seq = tx ? this.journalIntent([...keys].map((key) => [key, rendered.get(key)])) : undefined;
+      this.lastStateMs = performance.now() - t0;
       try {
         await nft.apply(tx, { partial: true });
       } catch (err) {
@@ -361,7 +365,9 @@ export class Proxier {
         else this.fragmentKeysBySvc.delete(svcKey);
       }
       // After `programmed` is updated: a compaction writes it whole.
+      const t1 = performance.now();
       if (seq !== undefined) this.journalCommit(seq);
+      this.lastStateMs += performance.now() - t1;
       this.lastPayload = tx;
       this.lastOps = tx ? tx.split('\n').length - 1 : 0;
     }
