@@ -401,7 +401,10 @@ export class Proxy {
     if (a.backendProtocol === 'GRPC') return this.forwardGrpc(ex, upstream, path, upstreamRequestHeaders(req.headers, fwd));
     const cl = req.headers['content-length'];
     const length = cl !== undefined && /^\d{1,15}$/.test(cl) ? Number(cl) : undefined;
-    const hasBody = method !== 'GET' && method !== 'HEAD' && (length !== undefined ? length > 0 : req.headers['transfer-encoding'] !== undefined || (req as Http2ServerRequest).stream !== undefined);
+    // Any method's body goes upstream, as nginx's proxy_pass_request_body does (search APIs take
+    // GET bodies). HTTP/2 has no framing header to tell: there a GET/HEAD is taken as bodiless.
+    const h2Streamed = (req as Http2ServerRequest).stream !== undefined && method !== 'GET' && method !== 'HEAD';
+    const hasBody = length !== undefined ? length > 0 : req.headers['transfer-encoding'] !== undefined || h2Streamed;
     ex.opts = {
       method,
       path,

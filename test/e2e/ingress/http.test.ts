@@ -223,6 +223,21 @@ describeE2E('kubeplane ingress over HTTP', { commands: ['openssl'] }, () => {
     expect(smallChunked).toContain('"bodyBytes":5');
   });
 
+  it('forwards a GET body as nginx does (search APIs send one), with Content-Length and chunked', async () => {
+    const q = '{"query":{"match_all":{}}}';
+    const sized = await get(port(), 'body.test', '/_search', { method: 'GET', body: q });
+    expect(sized.echo?.method).toBe('GET');
+    expect(sized.echo?.bodyBytes).toBe(q.length);
+    expect(sized.echo?.headers['content-length']).toBe(String(q.length));
+    const chunked = await rawRequest(port(), `GET /_search HTTP/1.1\r\nHost: body.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+    expect(chunked).toMatch(/^HTTP\/1\.1 200/);
+    expect(chunked).toContain('"bodyBytes":5');
+    // and a GET without a body still reaches the backend without one
+    const bare = await get(port(), 'body.test', '/_search');
+    expect(bare.echo?.bodyBytes).toBe(0);
+    expect(bare.echo?.headers['transfer-encoding']).toBeUndefined();
+  });
+
   it('upgrades WebSockets and echoes frames both ways', async () => {
     // undici's WebSocket sets Host from the URL, so this goes to the no-host rule.
     const ws = new WebSocket(`ws://127.0.0.1:${port()}/ws`);
